@@ -1,0 +1,32 @@
+# httplab's recipes. `just test` is what CI runs; `just serve` runs the reference server.
+
+# Format check, lints with warnings as errors, then every test.
+test: deps
+    cargo fmt --check
+    cargo clippy --all-targets -- -D warnings
+    cargo test --all-targets
+
+# Serve a folder (default: the fixtures) on port 6789: just serve, just serve site --port 8080
+serve dir="fixtures" *args:
+    cargo run --release -- serve {{dir}} {{args}}
+
+# Install what the tests drive when it is missing: rustfmt and clippy, and Debian packages (as root).
+deps:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+        rustup component add rustfmt clippy
+    fi
+    need=()
+    command -v curl >/dev/null || need+=(curl)
+    command -v python3 >/dev/null || need+=(python3)
+    if [ ${#need[@]} -gt 0 ]; then
+        if [ "$(id -u)" = 0 ]; then
+            echo "installing ${need[*]}"
+            apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+        else
+            echo "the tests need: ${need[*]}; install them with: sudo apt-get install ${need[*]}" >&2
+            exit 1
+        fi
+    fi

@@ -1,0 +1,13 @@
+//! The protocol, pure: no sockets, no clocks, no disk.
+//!
+//! `request` turns bytes into a [`request::Request`] (or says the head is incomplete or
+//! invalid, and why); `response` holds a [`response::Response`] and its exact wire encoding.
+
+pub mod method;
+pub mod request;
+pub mod response;
+pub mod status;
+
+pub use request::{Limits, Parsed, Request, RequestError, Version};
+pub use response::{Body, Response};
+pub use status::Status;

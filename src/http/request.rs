@@ -1,0 +1,701 @@
+//! Request heads: bytes in, a [`Request`] (or "incomplete", or a precise [`RequestError`]) out.
+//!
+//! `httparse` does the tokenising and is the judge of what is well-formed; this module adds
+//! what httparse leaves to its caller: the size limits, the field semantics RFC 9112 puts on
+//! a server (Host, Content-Length, Transfer-Encoding, Connection), and, when httparse rejects
+//! a head, a diagnosis that names the exact fault instead of "invalid token".
+
+use std::fmt;
+
+use super::Status;
+
+/// Resource bounds on one request head. Exceeding one is answered, never buffered.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Request line plus fields plus the empty line; more is answered 431.
+    pub max_head_bytes: usize,
+    /// The request target; longer is answered 414.
+    pub max_target_bytes: usize,
+    /// Number of header fields; more is answered 431.
+    pub max_fields: usize,
+    /// A GET or HEAD may carry a Content-Length body up to this size, which is read and
+    /// discarded so the connection can go on; a larger one closes the connection after the
+    /// answer instead.
+    pub max_discarded_body: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_head_bytes: 16 * 1024,
+            max_target_bytes: 8 * 1024,
+            max_fields: 100,
+            max_discarded_body: 1024 * 1024,
+        }
+    }
+}
+
+/// Hard upper bound of header fields parsed at once (the array httparse fills lives on the stack).
+const FIELD_SLOTS: usize = 256;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    Http10,
+    Http11,
+}
+
+impl Version {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Version::Http10 => "HTTP/1.0",
+            Version::Http11 => "HTTP/1.1",
+        }
+    }
+}
+
+/// How the request says its body is delimited (RFC 9112 §6.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    /// No body.
+    None,
+    /// Exactly this many bytes follow the head.
+    Length(u64),
+    /// A chunked body follows the head.
+    Chunked,
+}
+
+/// A complete, well-formed request head. Borrowed from the input bytes.
+#[derive(Clone, Debug)]
+pub struct Request<'a> {
+    pub method: &'a str,
+    pub target: &'a str,
+    pub version: Version,
+    pub host: Option<&'a [u8]>,
+    pub framing: Framing,
+    /// `Connection: close` was sent.
+    pub connection_close: bool,
+    /// `Connection: keep-alive` was sent (what lets an HTTP/1.0 connection persist).
+    pub connection_keep_alive: bool,
+    pub if_modified_since: Option<&'a [u8]>,
+    pub has_if_none_match: bool,
+    /// Bytes of input the head took, including any empty lines before it.
+    pub head_len: usize,
+}
+
+impl Request<'_> {
+    /// Whether the connection may carry another request after this one (RFC 9112 §9.3).
+    pub fn wants_persistence(&self) -> bool {
+        match self.version {
+            Version::Http11 => !self.connection_close,
+            Version::Http10 => self.connection_keep_alive && !self.connection_close,
+        }
+    }
+}
+
+/// The result of looking at the bytes received so far.
+#[derive(Debug)]
+pub enum Parsed<'a> {
+    /// The head is not complete yet and nothing wrong has been seen: read more.
+    Incomplete,
+    Complete(Request<'a>),
+    /// The head is known to be bad; answer with `error.status()` and close.
+    Invalid(RequestError),
+}
+
+/// Every way a request head can be refused, each with its status and its reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RequestError {
+    /// Something before the request line that is not an empty line.
+    LeadingWhitespace,
+    /// The bytes of a TLS ClientHello: an `https://` client talking to a plain-HTTP port.
+    TlsHandshake,
+    InvalidMethod,
+    /// More or fewer than one space between the parts of the request line.
+    RequestLineSpacing,
+    /// Only two parts: `GET /path` with no version (HTTP/0.9 style).
+    MissingVersion,
+    /// A target byte that is not allowed in a URI (a space, a control byte, non-ASCII).
+    InvalidTargetByte(u8),
+    /// A version token that is not `HTTP/DIGIT.DIGIT`.
+    MalformedVersion,
+    /// Well-formed, but not HTTP/1.0 or HTTP/1.1.
+    UnsupportedVersion(String),
+    TrailingWhitespaceInRequestLine,
+    /// A CR not followed by LF.
+    BareCr,
+    ObsFold,
+    WhitespaceBeforeColon,
+    MissingColon,
+    EmptyFieldName,
+    InvalidFieldNameByte(u8),
+    ControlInFieldValue(u8),
+    MissingHost,
+    DuplicateHost,
+    InvalidHost,
+    InvalidContentLength,
+    ConflictingContentLength,
+    LengthWithTransferEncoding,
+    TransferEncodingInHttp10,
+    ChunkedNotLast,
+    UnsupportedTransferCoding(String),
+    TargetTooLong {
+        limit: usize,
+    },
+    HeadTooLarge {
+        limit: usize,
+    },
+    TooManyFields {
+        limit: usize,
+    },
+}
+
+impl RequestError {
+    pub fn status(&self) -> Status {
+        use RequestError::*;
+        match self {
+            UnsupportedVersion(_) => Status::VERSION_NOT_SUPPORTED,
+            UnsupportedTransferCoding(_) => Status::NOT_IMPLEMENTED,
+            TargetTooLong { .. } => Status::URI_TOO_LONG,
+            HeadTooLarge { .. } | TooManyFields { .. } => Status::HEADER_FIELDS_TOO_LARGE,
+            _ => Status::BAD_REQUEST,
+        }
+    }
+}
+
+impl fmt::Display for RequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use RequestError::*;
+        match self {
+            LeadingWhitespace => write!(f, "whitespace before the request line (RFC 9112 §2.2)"),
+            TlsHandshake => write!(
+                f,
+                "this is a TLS handshake: the client used https:// but this server speaks plain http://"
+            ),
+            InvalidMethod => write!(f, "the method is not a token (RFC 9110 §9.1)"),
+            RequestLineSpacing => write!(
+                f,
+                "the request line must be method, target and version separated by single spaces (RFC 9112 §3)"
+            ),
+            MissingVersion => write!(
+                f,
+                "the request line has no HTTP version; HTTP/0.9 is not supported (RFC 9112 §3)"
+            ),
+            InvalidTargetByte(b) => write!(
+                f,
+                "byte 0x{b:02X} is not allowed in a request target; percent-encode it (RFC 3986 §2.1)"
+            ),
+            MalformedVersion => write!(
+                f,
+                "the HTTP version is not HTTP/DIGIT.DIGIT (RFC 9112 §2.3)"
+            ),
+            UnsupportedVersion(v) => write!(
+                f,
+                "{v} is not supported; use HTTP/1.1 or HTTP/1.0 (RFC 9110 §15.6.6)"
+            ),
+            TrailingWhitespaceInRequestLine => {
+                write!(
+                    f,
+                    "whitespace after the HTTP version on the request line (RFC 9112 §3)"
+                )
+            }
+            BareCr => write!(f, "a CR not followed by LF (RFC 9112 §2.2)"),
+            ObsFold => write!(
+                f,
+                "a header line starts with whitespace (obsolete line folding, RFC 9112 §5.2)"
+            ),
+            WhitespaceBeforeColon => {
+                write!(
+                    f,
+                    "whitespace between a header field name and its colon (RFC 9112 §5.1)"
+                )
+            }
+            MissingColon => write!(f, "a header line without a colon (RFC 9112 §5)"),
+            EmptyFieldName => write!(f, "a header field with an empty name (RFC 9110 §5.1)"),
+            InvalidFieldNameByte(b) => {
+                write!(
+                    f,
+                    "byte 0x{b:02X} is not allowed in a header field name (RFC 9110 §5.1)"
+                )
+            }
+            ControlInFieldValue(b) => {
+                write!(
+                    f,
+                    "control byte 0x{b:02X} in a header field value (RFC 9110 §5.5)"
+                )
+            }
+            MissingHost => write!(
+                f,
+                "an HTTP/1.1 request must have a Host header field (RFC 9112 §3.2)"
+            ),
+            DuplicateHost => write!(f, "more than one Host header field (RFC 9112 §3.2)"),
+            InvalidHost => write!(
+                f,
+                "the Host header field is not a valid host[:port] (RFC 9112 §3.2)"
+            ),
+            InvalidContentLength => write!(
+                f,
+                "Content-Length is not a non-negative decimal number that fits in 64 bits (RFC 9112 §6.3)"
+            ),
+            ConflictingContentLength => {
+                write!(f, "conflicting Content-Length values (RFC 9112 §6.3)")
+            }
+            LengthWithTransferEncoding => {
+                write!(
+                    f,
+                    "both Transfer-Encoding and Content-Length (RFC 9112 §6.3)"
+                )
+            }
+            TransferEncodingInHttp10 => write!(
+                f,
+                "Transfer-Encoding in an HTTP/1.0 request (RFC 9112 §6.1)"
+            ),
+            ChunkedNotLast => write!(
+                f,
+                "Transfer-Encoding does not end in chunked (RFC 9112 §6.3)"
+            ),
+            UnsupportedTransferCoding(c) => write!(
+                f,
+                "transfer coding {c:?} is not implemented (RFC 9112 §6.1)"
+            ),
+            TargetTooLong { limit } => write!(
+                f,
+                "the request target is longer than {limit} bytes (RFC 9112 §3)"
+            ),
+            HeadTooLarge { limit } => write!(
+                f,
+                "the request head is larger than {limit} bytes (RFC 6585 §5)"
+            ),
+            TooManyFields { limit } => write!(f, "more than {limit} header fields (RFC 6585 §5)"),
+        }
+    }
+}
+
+impl std::error::Error for RequestError {}
+
+/// Parses the request head at the start of `input`.
+pub fn parse<'a>(input: &'a [u8], limits: &Limits) -> Parsed<'a> {
+    let slots = limits.max_fields.min(FIELD_SLOTS);
+    let mut fields = [httparse::EMPTY_HEADER; FIELD_SLOTS];
+    let mut head = httparse::Request::new(&mut fields[..slots]);
+    match head.parse(input) {
+        Ok(httparse::Status::Complete(head_len)) => {
+            let target = head.path.unwrap_or("");
+            if target.len() > limits.max_target_bytes {
+                return Parsed::Invalid(RequestError::TargetTooLong {
+                    limit: limits.max_target_bytes,
+                });
+            }
+            if head_len > limits.max_head_bytes {
+                return Parsed::Invalid(RequestError::HeadTooLarge {
+                    limit: limits.max_head_bytes,
+                });
+            }
+            if let Some(b) = target.bytes().find(|b| !is_target_byte(*b)) {
+                return Parsed::Invalid(RequestError::InvalidTargetByte(b));
+            }
+            let version = if head.version == Some(0) {
+                Version::Http10
+            } else {
+                Version::Http11
+            };
+            match interpret_fields(head.headers, version) {
+                Ok(fields) => Parsed::Complete(Request {
+                    method: head.method.unwrap_or(""),
+                    target,
+                    version,
+                    host: fields.host,
+                    framing: fields.framing,
+                    connection_close: fields.close,
+                    connection_keep_alive: fields.keep_alive,
+                    if_modified_since: fields.if_modified_since,
+                    has_if_none_match: fields.if_none_match,
+                    head_len,
+                }),
+                Err(error) => Parsed::Invalid(error),
+            }
+        }
+        Ok(httparse::Status::Partial) => {
+            if let Some(limit) = partial_target_too_long(input, limits.max_target_bytes) {
+                return Parsed::Invalid(RequestError::TargetTooLong { limit });
+            }
+            if input.len() > limits.max_head_bytes {
+                return Parsed::Invalid(RequestError::HeadTooLarge {
+                    limit: limits.max_head_bytes,
+                });
+            }
+            Parsed::Incomplete
+        }
+        Err(httparse::Error::TooManyHeaders) => {
+            Parsed::Invalid(RequestError::TooManyFields { limit: slots })
+        }
+        Err(error) => Parsed::Invalid(diagnose(input, error, limits)),
+    }
+}
+
+/// Printable ASCII. Controls, spaces and non-ASCII bytes must reach a server
+/// percent-encoded (RFC 3986 §2.1); the other printable bytes RFC 3986 leaves out (`"`, `{`,
+/// `|`, ...) are let through, as browsers send some of them raw and as a path can hold them.
+fn is_target_byte(b: u8) -> bool {
+    b.is_ascii_graphic()
+}
+
+/// The fields of a complete head that the server acts on.
+struct Fields<'a> {
+    host: Option<&'a [u8]>,
+    framing: Framing,
+    close: bool,
+    keep_alive: bool,
+    if_modified_since: Option<&'a [u8]>,
+    if_none_match: bool,
+}
+
+fn interpret_fields<'a>(
+    headers: &[httparse::Header<'a>],
+    version: Version,
+) -> Result<Fields<'a>, RequestError> {
+    let mut host = None;
+    let mut content_length: Option<u64> = None;
+    let mut codings: Vec<String> = Vec::new();
+    let mut close = false;
+    let mut keep_alive = false;
+    let mut if_modified_since = None;
+    let mut if_none_match = false;
+    for field in headers {
+        if let Some(b) = field.value.iter().find(|b| is_forbidden_value_byte(**b)) {
+            return Err(RequestError::ControlInFieldValue(*b));
+        }
+        let name = field.name;
+        if name.eq_ignore_ascii_case("host") {
+            if host.is_some() {
+                return Err(RequestError::DuplicateHost);
+            }
+            if !field.value.iter().all(|b| is_host_byte(*b)) {
+                return Err(RequestError::InvalidHost);
+            }
+            host = Some(field.value);
+        } else if name.eq_ignore_ascii_case("content-length") {
+            for element in field.value.split(|b| *b == b',') {
+                let length = parse_length(trim(element))?;
+                match content_length {
+                    Some(seen) if seen != length => {
+                        return Err(RequestError::ConflictingContentLength);
+                    }
+                    _ => content_length = Some(length),
+                }
+            }
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            for coding in field.value.split(|b| *b == b',') {
+                let coding = trim(coding);
+                if !coding.is_empty() {
+                    codings.push(String::from_utf8_lossy(coding).to_ascii_lowercase());
+                }
+            }
+        } else if name.eq_ignore_ascii_case("connection") {
+            for option in field.value.split(|b| *b == b',') {
+                let option = trim(option);
+                close |= option.eq_ignore_ascii_case(b"close");
+                keep_alive |= option.eq_ignore_ascii_case(b"keep-alive");
+            }
+        } else if name.eq_ignore_ascii_case("if-modified-since") {
+            if_modified_since = Some(field.value);
+        } else if name.eq_ignore_ascii_case("if-none-match") {
+            if_none_match = true;
+        }
+    }
+    let framing = if codings.is_empty() {
+        match content_length {
+            Some(0) | None => Framing::None,
+            Some(length) => Framing::Length(length),
+        }
+    } else {
+        if version == Version::Http10 {
+            return Err(RequestError::TransferEncodingInHttp10);
+        }
+        if content_length.is_some() {
+            return Err(RequestError::LengthWithTransferEncoding);
+        }
+        let chunked_at = codings.iter().position(|c| c == "chunked");
+        if chunked_at != Some(codings.len() - 1) {
+            return Err(RequestError::ChunkedNotLast);
+        }
+        if let Some(other) = codings.iter().find(|c| *c != "chunked") {
+            return Err(RequestError::UnsupportedTransferCoding(other.clone()));
+        }
+        if codings.len() > 1 {
+            return Err(RequestError::ChunkedNotLast);
+        }
+        Framing::Chunked
+    };
+    if version == Version::Http11 && host.is_none() {
+        return Err(RequestError::MissingHost);
+    }
+    Ok(Fields {
+        host,
+        framing,
+        close,
+        keep_alive,
+        if_modified_since,
+        if_none_match,
+    })
+}
+
+/// `1*DIGIT` that fits in a u64: no sign, no spaces, no hex, no empty value.
+fn parse_length(digits: &[u8]) -> Result<u64, RequestError> {
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(RequestError::InvalidContentLength);
+    }
+    digits.iter().try_fold(0u64, |acc, d| {
+        acc.checked_mul(10)
+            .and_then(|acc| acc.checked_add(u64::from(d - b'0')))
+            .ok_or(RequestError::InvalidContentLength)
+    })
+}
+
+fn is_forbidden_value_byte(b: u8) -> bool {
+    (b < 0x20 && b != b'\t') || b == 0x7f
+}
+
+/// uri-host [":" port]: reg-name, IPv4 or a bracketed IP literal (RFC 3986 §3.2.2).
+fn is_host_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'-' | b'.'
+                | b'_'
+                | b'~'
+                | b'%'
+                | b'!'
+                | b'$'
+                | b'&'
+                | b'\''
+                | b'('
+                | b')'
+                | b'*'
+                | b'+'
+                | b','
+                | b';'
+                | b'='
+                | b':'
+                | b'['
+                | b']'
+        )
+}
+
+fn trim(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|b| !matches!(b, b' ' | b'\t'));
+    let end = bytes.iter().rposition(|b| !matches!(b, b' ' | b'\t'));
+    match (start, end) {
+        (Some(start), Some(end)) => &bytes[start..=end],
+        _ => &[],
+    }
+}
+
+/// Skips the empty lines a server should ignore before a request line (RFC 9112 §2.2).
+fn skip_empty_lines(input: &[u8]) -> &[u8] {
+    let mut rest = input;
+    loop {
+        if let Some(after) = rest.strip_prefix(b"\r\n") {
+            rest = after;
+        } else if let Some(after) = rest.strip_prefix(b"\n") {
+            rest = after;
+        } else {
+            return rest;
+        }
+    }
+}
+
+/// While the request line is still arriving: has its target already passed the limit?
+fn partial_target_too_long(input: &[u8], limit: usize) -> Option<usize> {
+    let line = skip_empty_lines(input);
+    let line = match line.iter().position(|b| *b == b'\n') {
+        Some(end) => &line[..end],
+        None => line,
+    };
+    let after_method = line.iter().position(|b| *b == b' ')? + 1;
+    let target = &line[after_method..];
+    let target_len = target
+        .iter()
+        .position(|b| *b == b' ')
+        .unwrap_or(target.len());
+    (target_len > limit).then_some(limit)
+}
+
+/// httparse said the head is invalid; find the line and say exactly what is wrong with it.
+fn diagnose(input: &[u8], error: httparse::Error, limits: &Limits) -> RequestError {
+    // A TLS record header: content type 22 (handshake), protocol version 3.x.
+    if input.len() >= 2 && input[0] == 0x16 && input[1] == 0x03 {
+        return RequestError::TlsHandshake;
+    }
+    let start = skip_empty_lines(input);
+    let mut lines = start.split(|b| *b == b'\n');
+    let request_line = lines.next().unwrap_or_default();
+    if let Some(problem) = diagnose_request_line(request_line, limits) {
+        return problem;
+    }
+    for line in lines {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            break;
+        }
+        if let Some(problem) = diagnose_field_line(line) {
+            return problem;
+        }
+    }
+    // httparse saw something the scan above does not name; say what httparse said.
+    match error {
+        httparse::Error::HeaderName => RequestError::InvalidFieldNameByte(0),
+        httparse::Error::HeaderValue => RequestError::ControlInFieldValue(0),
+        httparse::Error::NewLine => RequestError::BareCr,
+        httparse::Error::Version => RequestError::MalformedVersion,
+        _ => RequestError::RequestLineSpacing,
+    }
+}
+
+fn diagnose_request_line(line: &[u8], limits: &Limits) -> Option<RequestError> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.contains(&b'\r') {
+        return Some(RequestError::BareCr);
+    }
+    if line.first().is_some_and(|b| b.is_ascii_whitespace()) {
+        return Some(RequestError::LeadingWhitespace);
+    }
+    let method_end = line.iter().position(|b| *b == b' ').unwrap_or(line.len());
+    let method = &line[..method_end];
+    if method.is_empty() || !method.iter().all(|b| is_tchar(*b)) {
+        return Some(RequestError::InvalidMethod);
+    }
+    let rest = &line[method_end..];
+    if rest.is_empty() {
+        return Some(RequestError::MissingVersion);
+    }
+    let parts: Vec<&[u8]> = rest[1..].split(|b| *b == b' ').collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return Some(
+            if rest.ends_with(b" ") && parts.len() == 3 && parts[2].is_empty() {
+                RequestError::TrailingWhitespaceInRequestLine
+            } else {
+                RequestError::RequestLineSpacing
+            },
+        );
+    }
+    let target = parts[0];
+    if target.len() > limits.max_target_bytes {
+        return Some(RequestError::TargetTooLong {
+            limit: limits.max_target_bytes,
+        });
+    }
+    if let Some(b) = target.iter().find(|b| !is_target_byte(**b)) {
+        return Some(RequestError::InvalidTargetByte(*b));
+    }
+    match parts.len() {
+        1 => Some(RequestError::MissingVersion),
+        2 => diagnose_version(parts[1]),
+        _ => Some(if parts[1].starts_with(b"HTTP/") {
+            RequestError::TrailingWhitespaceInRequestLine
+        } else {
+            RequestError::InvalidTargetByte(b' ')
+        }),
+    }
+}
+
+fn diagnose_version(version: &[u8]) -> Option<RequestError> {
+    match version {
+        b"HTTP/1.0" | b"HTTP/1.1" => None,
+        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
+            if major.is_ascii_digit() && minor.is_ascii_digit() =>
+        {
+            Some(RequestError::UnsupportedVersion(
+                String::from_utf8_lossy(version).into_owned(),
+            ))
+        }
+        _ if version.iter().any(|b| b.is_ascii_control() && *b != b'\t') => {
+            Some(RequestError::BareCr)
+        }
+        _ => Some(RequestError::MalformedVersion),
+    }
+}
+
+fn diagnose_field_line(line: &[u8]) -> Option<RequestError> {
+    if line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
+        return Some(RequestError::ObsFold);
+    }
+    let Some(colon) = line.iter().position(|b| *b == b':') else {
+        if line.contains(&b'\r') {
+            return Some(RequestError::BareCr);
+        }
+        return Some(RequestError::MissingColon);
+    };
+    let name = &line[..colon];
+    if name.is_empty() {
+        return Some(RequestError::EmptyFieldName);
+    }
+    if name.last().is_some_and(|b| *b == b' ' || *b == b'\t') {
+        return Some(RequestError::WhitespaceBeforeColon);
+    }
+    if let Some(b) = name.iter().find(|b| !is_tchar(**b)) {
+        return Some(if *b == b'\r' {
+            RequestError::BareCr
+        } else {
+            RequestError::InvalidFieldNameByte(*b)
+        });
+    }
+    let value = &line[colon + 1..];
+    if value.contains(&b'\r') {
+        return Some(RequestError::BareCr);
+    }
+    value
+        .iter()
+        .find(|b| is_forbidden_value_byte(**b))
+        .map(|b| RequestError::ControlInFieldValue(*b))
+}
+
+/// `tchar` of RFC 9110 §5.6.2: the bytes a method or a field name may contain.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'.'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'|'
+                | b'~'
+        )
+}
+
+/// The method token at the start of the input, if the request line has one.
+pub fn method_of(input: &[u8]) -> Option<&str> {
+    let line = skip_empty_lines(input);
+    let end = line.iter().position(|b| *b == b' ')?;
+    std::str::from_utf8(&line[..end]).ok()
+}
+
+/// The first line of the input, for a log: printable ASCII kept, the rest escaped, bounded.
+pub fn first_line_for_log(input: &[u8]) -> String {
+    let line = skip_empty_lines(input);
+    let end = line
+        .iter()
+        .position(|b| *b == b'\n' || *b == b'\r')
+        .unwrap_or(line.len());
+    let line = &line[..end.min(512)];
+    let mut out = String::with_capacity(line.len());
+    for &b in line {
+        match b {
+            b'"' | b'\\' => {
+                out.push('\\');
+                out.push(b as char);
+            }
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out
+}

@@ -1,0 +1,131 @@
+//! A response and its exact wire encoding (RFC 9112 §4 and §5).
+//!
+//! The head is written byte for byte as it goes on the wire: `HTTP/1.1 NNN Reason` CRLF, one
+//! `Name: value` CRLF per field in the order they were added, then an empty line. The body is
+//! kept apart so that the socket layer can stream a file instead of holding it in memory.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::sync::Arc;
+
+use super::Status;
+
+/// What follows the head.
+#[derive(Debug)]
+pub enum Body {
+    /// No body bytes (HEAD, 304, or a response whose length is zero).
+    Empty,
+    /// Bytes built for this response (error pages, listings).
+    Bytes(Vec<u8>),
+    /// Bytes shared with a cache or an in-memory view; cloning the response does not copy them.
+    Shared(Arc<[u8]>),
+    /// An open file and the number of bytes to send from its current position.
+    File { file: File, len: u64 },
+}
+
+impl Body {
+    /// The number of bytes this body puts on the wire.
+    pub fn len(&self) -> u64 {
+        match self {
+            Body::Empty => 0,
+            Body::Bytes(bytes) => bytes.len() as u64,
+            Body::Shared(bytes) => bytes.len() as u64,
+            Body::File { len, .. } => *len,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The body's bytes when they are already in memory.
+    pub fn in_memory(&self) -> Option<&[u8]> {
+        match self {
+            Body::Empty => Some(&[]),
+            Body::Bytes(bytes) => Some(bytes),
+            Body::Shared(bytes) => Some(bytes),
+            Body::File { .. } => None,
+        }
+    }
+}
+
+/// A status, its header fields in wire order, and a body.
+#[derive(Debug)]
+pub struct Response {
+    pub status: Status,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Body,
+}
+
+impl Response {
+    pub fn new(status: Status) -> Response {
+        Response {
+            status,
+            headers: Vec::with_capacity(8),
+            body: Body::Empty,
+        }
+    }
+
+    /// Appends a header field; fields go on the wire in the order they were added.
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Response {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub fn push_header(&mut self, name: &'static str, value: impl Into<String>) {
+        self.headers.push((name, value.into()));
+    }
+
+    /// The value of the first field with this name (names compare case-insensitively).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Writes the status line, the fields and the empty line that ends the head.
+    pub fn write_head(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"HTTP/1.1 ");
+        let mut code = itoa::Buffer::new();
+        out.extend_from_slice(code.format(self.status.code()).as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(self.status.reason().as_bytes());
+        out.extend_from_slice(b"\r\n");
+        for (name, value) in &self.headers {
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+
+    pub fn head_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(256);
+        self.write_head(&mut out);
+        out
+    }
+
+    /// The whole response as it goes on the wire, reading a file body into memory. For tests
+    /// and small bodies; the server streams files instead.
+    pub fn into_bytes(self) -> io::Result<Vec<u8>> {
+        let mut out = self.head_bytes();
+        match self.body {
+            Body::Empty => {}
+            Body::Bytes(bytes) => out.extend_from_slice(&bytes),
+            Body::Shared(bytes) => out.extend_from_slice(&bytes),
+            Body::File { file, len } => {
+                let before = out.len();
+                file.take(len).read_to_end(&mut out)?;
+                if ((out.len() - before) as u64) < len {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "file shrank while it was being read",
+                    ));
+                }
+            }
+        }
+        Ok(out)
+    }
+}

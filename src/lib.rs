@@ -1,0 +1,17 @@
+//! httplab: a teaching testbench for the "write your own web server" assignment of Kurose &
+//! Ross, *Computer Networking: A Top-Down Approach*, chapter 2.
+//!
+//! - [`http`]: the protocol, pure (request parsing, response encoding).
+//! - [`site`]: the read-only filesystem view a server answers from.
+//! - [`respond`]: the core, `respond(bytes, &view, now, &limits) -> Outcome`.
+//! - [`server`]: the thin socket layer around `respond` (`httplab serve`).
+//! - [`render`]: bytes made readable (visible CR/LF, hex dumps).
+
+pub mod http;
+pub mod pages;
+pub mod render;
+pub mod respond;
+pub mod server;
+pub mod site;
+
+pub use respond::{Answer, Outcome, respond};

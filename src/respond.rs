@@ -1,0 +1,305 @@
+//! THE core: request bytes + a read-only view of the site + the time → the response.
+//!
+//! [`respond`] is pure in the sense that matters for testing: everything it depends on is an
+//! argument (the bytes received so far, the [`FileView`], `now` for the `Date` field, the
+//! limits), it keeps no state and reads no clock. The socket layer calls it with whatever
+//! bytes it has; the [`Outcome`] says "need more bytes" or gives the response, how many input
+//! bytes the request took, how many body bytes to throw away, and whether to close.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::http::method::{self, MethodKind};
+use crate::http::request::{self, Framing, Limits, Parsed, Request, RequestError, Version};
+use crate::http::{Body, Response, Status};
+use crate::pages;
+use crate::site::{Entry, FileContent, FileData, FileView, SitePath, ViewError};
+
+/// What to do with the bytes received so far.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The request head is not complete and nothing is wrong yet: read more bytes.
+    Incomplete,
+    Answer(Answer),
+}
+
+/// A response and what the socket layer must do around it.
+#[derive(Debug)]
+pub struct Answer {
+    pub response: Response,
+    /// Input bytes this request's head took; the next request starts after them (and after
+    /// `discard`).
+    pub consumed: usize,
+    /// Request body bytes that follow the head, to be read and thrown away.
+    pub discard: u64,
+    /// Close the connection after sending the response (the response says `Connection: close`).
+    pub close: bool,
+}
+
+/// Answers the request at the start of `input`.
+pub fn respond<V: FileView + ?Sized>(
+    input: &[u8],
+    view: &V,
+    now: SystemTime,
+    limits: &Limits,
+) -> Outcome {
+    match request::parse(input, limits) {
+        Parsed::Incomplete => Outcome::Incomplete,
+        Parsed::Invalid(error) => {
+            let mut answer = refuse_malformed(&error, input.len(), now);
+            // A response to HEAD never has a body (RFC 9110 §9.3.2), even a refusal.
+            if request::method_of(input) == Some("HEAD") {
+                answer.response.body = Body::Empty;
+            }
+            Outcome::Answer(answer)
+        }
+        Parsed::Complete(request) => Outcome::Answer(answer(&request, view, now, limits)),
+    }
+}
+
+/// The answer to a head that is known to be bad: its status, the reason, and a close.
+fn refuse_malformed(error: &RequestError, consumed: usize, now: SystemTime) -> Answer {
+    Answer {
+        response: refusal(error.status(), &error.to_string(), now),
+        consumed,
+        discard: 0,
+        close: true,
+    }
+}
+
+/// A plain-text refusal that closes the connection.
+pub fn refusal(status: Status, why: &str, now: SystemTime) -> Response {
+    with_body(
+        base(status, now),
+        "text/plain; charset=utf-8",
+        pages::plain_reason(status, why),
+    )
+    .with_header("Connection", "close")
+}
+
+/// 408, sent when a request head did not arrive in time (socket layer's deadline).
+pub fn timeout_response(now: SystemTime) -> Response {
+    refusal(
+        Status::REQUEST_TIMEOUT,
+        "the request head did not arrive in time",
+        now,
+    )
+}
+
+/// 503, sent to a connection accepted past the connection limit.
+pub fn overload_response(now: SystemTime) -> Response {
+    let mut response = refusal(
+        Status::SERVICE_UNAVAILABLE,
+        "too many connections; try again shortly",
+        now,
+    );
+    response.push_header("Retry-After", "1");
+    response
+}
+
+fn answer<V: FileView + ?Sized>(
+    request: &Request<'_>,
+    view: &V,
+    now: SystemTime,
+    limits: &Limits,
+) -> Answer {
+    let consumed = request.head_len;
+    let is_head = request.method == "HEAD";
+    let refuse = |mut response: Response| {
+        if is_head {
+            response.body = Body::Empty;
+        }
+        Answer {
+            response,
+            consumed,
+            discard: 0,
+            close: true,
+        }
+    };
+    match method::classify(request.method) {
+        MethodKind::Get | MethodKind::Head => {}
+        MethodKind::NotAllowed => {
+            let why = format!(
+                "{} is not allowed here; this server allows GET and HEAD",
+                request.method
+            );
+            let mut response = refusal(Status::METHOD_NOT_ALLOWED, &why, now);
+            response
+                .headers
+                .insert(2, ("Allow", method::ALLOWED.to_string()));
+            return refuse(response);
+        }
+        MethodKind::Unknown => {
+            let why = format!(
+                "the method {} is not implemented (methods are case-sensitive)",
+                request.method
+            );
+            return refuse(refusal(Status::NOT_IMPLEMENTED, &why, now));
+        }
+    };
+    let path = match SitePath::from_target(request.target) {
+        Ok(path) => path,
+        Err(error) => return refuse(refusal(Status::BAD_REQUEST, &error.to_string(), now)),
+    };
+    // A body on GET/HEAD means nothing here, but its bytes must not be read as the next
+    // request: a small Content-Length body is thrown away, anything else ends the connection.
+    let (discard, body_forces_close) = match request.framing {
+        Framing::None => (0, false),
+        Framing::Length(length) if length <= limits.max_discarded_body => (length, false),
+        Framing::Length(_) | Framing::Chunked => (0, true),
+    };
+    let keep_alive = request.wants_persistence() && !body_forces_close;
+    let mut response = serve(&path, request, view, now);
+    match (keep_alive, request.version) {
+        (false, _) => response.push_header("Connection", "close"),
+        (true, Version::Http10) => response.push_header("Connection", "keep-alive"),
+        (true, Version::Http11) => {}
+    }
+    if is_head {
+        response.body = Body::Empty;
+    }
+    Answer {
+        response,
+        consumed,
+        discard,
+        close: !keep_alive,
+    }
+}
+
+/// Finds what `path` names and builds its response (without the Connection field).
+fn serve<V: FileView + ?Sized>(
+    path: &SitePath,
+    request: &Request<'_>,
+    view: &V,
+    now: SystemTime,
+) -> Response {
+    match view.open(path) {
+        Ok(Entry::File(_)) if path.has_trailing_slash() => not_found(path, now),
+        Ok(Entry::File(content)) => file(path.file_name(), content, request, now),
+        Ok(Entry::Folder) if !path.has_trailing_slash() => {
+            let mut location = path.as_folder().to_href();
+            if let Some(query) = request.target.split_once('?').map(|(_, q)| q) {
+                location.push('?');
+                location.push_str(query.split('#').next().unwrap_or(""));
+            }
+            let body = pages::moved(&location);
+            with_body(
+                base(Status::MOVED_PERMANENTLY, now),
+                "text/html; charset=utf-8",
+                body,
+            )
+            .with_header("Location", location)
+        }
+        Ok(Entry::Folder) => folder(path, request, view, now),
+        Err(error) => view_error(path, &error, now),
+    }
+}
+
+/// A folder asked for with its slash: its index.html, else a listing.
+fn folder<V: FileView + ?Sized>(
+    path: &SitePath,
+    request: &Request<'_>,
+    view: &V,
+    now: SystemTime,
+) -> Response {
+    let index = path.child(b"index.html");
+    match view.open(&index) {
+        Ok(Entry::File(content)) => file(b"index.html", content, request, now),
+        Ok(Entry::Folder) | Err(ViewError::NotFound) => match view.list(path) {
+            Ok(entries) => with_body(
+                base(Status::OK, now),
+                "text/html; charset=utf-8",
+                pages::listing(path, &entries),
+            ),
+            Err(error) => view_error(path, &error, now),
+        },
+        Err(error) => view_error(&index, &error, now),
+    }
+}
+
+fn view_error(path: &SitePath, error: &ViewError, now: SystemTime) -> Response {
+    match error {
+        ViewError::NotFound => not_found(path, now),
+        ViewError::Forbidden(why) => with_body(
+            base(Status::FORBIDDEN, now),
+            "text/html; charset=utf-8",
+            pages::forbidden(path, &why.to_string()),
+        ),
+        ViewError::Unavailable(why) => with_body(
+            base(Status::INTERNAL_SERVER_ERROR, now),
+            "text/plain; charset=utf-8",
+            pages::plain_reason(Status::INTERNAL_SERVER_ERROR, why),
+        ),
+    }
+}
+
+fn not_found(path: &SitePath, now: SystemTime) -> Response {
+    with_body(
+        base(Status::NOT_FOUND, now),
+        "text/html; charset=utf-8",
+        pages::not_found(path),
+    )
+}
+
+/// 200 with the file, or 304 when the client's copy is current (RFC 9110 §13.1.3).
+fn file(name: &[u8], content: FileContent, request: &Request<'_>, now: SystemTime) -> Response {
+    let modified = content.modified.map(|m| whole_seconds(m.min(now)));
+    let last_modified = modified.map(httpdate::fmt_http_date);
+    if let (Some(modified), Some(since)) = (modified, request.if_modified_since)
+        && !request.has_if_none_match
+        && std::str::from_utf8(since)
+            .ok()
+            .and_then(|s| httpdate::parse_http_date(s).ok())
+            .is_some_and(|since| modified <= since)
+    {
+        let mut response = base(Status::NOT_MODIFIED, now);
+        if let Some(last_modified) = last_modified {
+            response.push_header("Last-Modified", last_modified);
+        }
+        return response;
+    }
+    let mut response = base(Status::OK, now);
+    response.push_header("Content-Type", content_type(name));
+    response.push_header("Content-Length", content.len.to_string());
+    if let Some(last_modified) = last_modified {
+        response.push_header("Last-Modified", last_modified);
+    }
+    response.body = match content.data {
+        FileData::Shared(bytes) => Body::Shared(bytes),
+        FileData::Disk(file) => Body::File {
+            file,
+            len: content.len,
+        },
+    };
+    response
+}
+
+/// The media type for a file name: from its extension, text types in UTF-8.
+pub fn content_type(name: &[u8]) -> String {
+    let name = String::from_utf8_lossy(name);
+    match mime_guess::from_path(name.as_ref()).first_raw() {
+        Some(mime) if mime.starts_with("text/") => format!("{mime}; charset=utf-8"),
+        Some(mime) => mime.to_string(),
+        None => "application/octet-stream".to_string(),
+    }
+}
+
+fn whole_seconds(time: SystemTime) -> SystemTime {
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(since) => UNIX_EPOCH + Duration::from_secs(since.as_secs()),
+        Err(_) => UNIX_EPOCH,
+    }
+}
+
+/// Status line plus the fields every response carries.
+fn base(status: Status, now: SystemTime) -> Response {
+    Response::new(status)
+        .with_header("Date", httpdate::fmt_http_date(now))
+        .with_header("Server", "httplab")
+}
+
+fn with_body(mut response: Response, content_type: &str, body: Vec<u8>) -> Response {
+    response.push_header("Content-Type", content_type);
+    response.push_header("Content-Length", body.len().to_string());
+    response.body = Body::Bytes(body);
+    response
+}

@@ -1,0 +1,78 @@
+//! The thin socket layer: accept, one thread per connection (bounded), read until a head is
+//! complete, call [`respond`](crate::respond()), write, keep alive, time out, shut down.
+//!
+//! It decides nothing about HTTP: every byte it sends comes from `respond` (or from the
+//! `respond` helpers for 408 and 503). What it owns is resources: threads, deadlines, buffers.
+
+mod access_log;
+mod connection;
+mod error;
+mod listener;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::http::Limits;
+
+pub use error::ServeError;
+pub use listener::{RunSummary, RunningServer, Server, Stopper};
+
+/// Every deadline the server enforces on a client.
+#[derive(Clone, Debug)]
+pub struct Timeouts {
+    /// A request head must be complete this long after accept, or after the end of the
+    /// previous response on a kept-alive connection. One fixed deadline: a byte trickled in
+    /// does not extend it.
+    pub head: Duration,
+    /// A kept-alive connection with no byte of a next request is closed after this long.
+    pub idle: Duration,
+    /// A write that makes no progress for this long drops the connection (a client that
+    /// stopped reading).
+    pub write: Duration,
+    /// After Ctrl-C or SIGTERM, responses in flight get this long to finish.
+    pub shutdown_grace: Duration,
+    /// After the last response on a closing connection, input is drained for at most this
+    /// long, so the close does not become a reset that destroys the response (RFC 9112 §9.6).
+    pub linger: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts {
+            head: Duration::from_secs(10),
+            idle: Duration::from_secs(5),
+            write: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(10),
+            linger: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Everything `httplab serve` can be told.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// The folder to serve.
+    pub root: PathBuf,
+    /// Address and port to listen on; port 0 picks a free one.
+    pub bind: std::net::SocketAddr,
+    /// Connections served at once; one more is answered 503 and closed.
+    pub max_connections: usize,
+    pub timeouts: Timeouts,
+    pub limits: Limits,
+    /// No access log.
+    pub quiet: bool,
+}
+
+impl ServerConfig {
+    /// The defaults: port 6789 on loopback, 1024 connections.
+    pub fn new(root: impl Into<PathBuf>) -> ServerConfig {
+        ServerConfig {
+            root: root.into(),
+            bind: std::net::SocketAddr::from(([127, 0, 0, 1], 6789)),
+            max_connections: 1024,
+            timeouts: Timeouts::default(),
+            limits: Limits::default(),
+            quiet: false,
+        }
+    }
+}
