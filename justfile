@@ -30,3 +30,7 @@ deps:
             exit 1
         fi
     fi
+
+# Probe a server: just probe 127.0.0.1 6789 /helloWorld.html
+probe host="127.0.0.1" port="6789" path="/helloWorld.html" *args:
+    cargo run --release -- probe {{host}} {{port}} {{path}} {{args}}

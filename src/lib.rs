@@ -6,6 +6,7 @@
 //! - [`respond`]: the core, `respond(bytes, &view, now, &limits) -> Outcome`.
 //! - [`server`]: the thin socket layer around `respond` (`httplab serve`).
 //! - [`render`]: bytes made readable (visible CR/LF, hex dumps).
+//! - [`wire`]: the client side: a recording raw-socket client, transcripts, the response analysis (`httplab probe`).
 
 pub mod http;
 pub mod pages;
@@ -13,5 +14,6 @@ pub mod render;
 pub mod respond;
 pub mod server;
 pub mod site;
+pub mod wire;
 
 pub use respond::{Answer, Outcome, respond};

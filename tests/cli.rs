@@ -146,3 +146,132 @@ fn a_missing_folder_is_one_clear_line_and_a_failure() {
         "httplab: cannot serve 'no-such-folder': no such folder"
     );
 }
+
+fn httplab(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_httplab"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn probe_prints_request_hex_text_analysis_and_transcript() {
+    let (mut child, url) = serve(&["fixtures"]);
+    let port = url.rsplit(':').next().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("t.txt");
+    let output = httplab(&[
+        "probe",
+        "127.0.0.1",
+        &port,
+        "/helloWorld.html",
+        "--transcript",
+        saved.to_str().unwrap(),
+    ]);
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    let sections = [
+        "── request (",
+        "── response: hex (",
+        "── response: text (",
+        "── analysis ──",
+        "── transcript",
+    ];
+    let mut at = 0;
+    for section in sections {
+        at += text[at..]
+            .find(section)
+            .unwrap_or_else(|| panic!("{section} after byte {at} in\n{text}"));
+    }
+    assert!(text.contains("  GET /helloWorld.html HTTP/1.1\\r\\n\n"));
+    assert!(text.contains("|HTTP/1.1 200 OK.|"));
+    assert!(text.contains("✓ body: 47 bytes, as Content-Length says"));
+    assert!(
+        !text.contains('✗') && !text.contains("\x1b["),
+        "clean, and no colour when piped"
+    );
+    let saved = std::fs::read_to_string(saved).unwrap();
+    assert!(saved.starts_with("transcript of a connection to 127.0.0.1:"));
+    assert!(saved.contains("read 245 bytes ←"));
+
+    let json = httplab(&["probe", "127.0.0.1", &port, "/logo.png", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["outcome"], "answered");
+    assert_eq!(report["exchanges"][0]["analysis"]["code"], 200);
+    assert_eq!(report["exchanges"][0]["analysis"]["body_len"], 2606);
+
+    let raw = httplab(&[
+        "probe",
+        "127.0.0.1",
+        &port,
+        "--raw",
+        r"GET / HTTP/1.1\r\nHost : x\r\n\r\n",
+        "--format",
+        "text",
+    ]);
+    assert!(String::from_utf8_lossy(&raw.stdout).contains("HTTP/1.1 400 Bad Request\\r\\n"));
+
+    let repeated = httplab(&[
+        "probe",
+        "127.0.0.1",
+        &port,
+        "/helloWorld.html",
+        "--repeat",
+        "3",
+        "--format",
+        "text",
+    ]);
+    let repeated = String::from_utf8(repeated.stdout).unwrap();
+    assert!(
+        repeated.contains("── request 3 of 3 (") && repeated.contains("Connection: close\\r\\n")
+    );
+    assert_eq!(repeated.matches("connect 127.0.0.1").count(), 1);
+    terminate(&mut child);
+}
+
+#[test]
+fn probe_says_clearly_when_nothing_listens() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let output = httplab(&["probe", "127.0.0.1", &port, "/helloWorld.html"]);
+    assert_eq!(output.status.code(), Some(3));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr).trim(),
+        format!("httplab: nothing listens on 127.0.0.1:{port} — is your server running?")
+    );
+}
+
+#[test]
+fn probe_times_out_on_a_silent_server_and_says_so() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port().to_string();
+    let started = Instant::now();
+    let output = httplab(&["probe", "127.0.0.1", &port, "/", "--timeout", "0.5"]);
+    assert_eq!(output.status.code(), Some(4));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no response arrived within 0.5 s"));
+    drop(silent);
+}
+
+#[test]
+fn probe_reports_a_close_without_an_answer() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let closer = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 1024];
+        let _ = std::io::Read::read(&mut stream, &mut buf);
+    });
+    let output = httplab(&["probe", "127.0.0.1", &port, "/"]);
+    closer.join().unwrap();
+    assert_eq!(output.status.code(), Some(5));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("closed the connection without sending a byte")
+    );
+}

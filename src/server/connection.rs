@@ -65,7 +65,7 @@ impl Connection<'_> {
                 let outcome = respond(
                     &self.input[self.start..],
                     &self.shared.view,
-                    SystemTime::now(),
+                    (self.shared.config.clock)(),
                     &self.shared.config.limits,
                 );
                 let answer = match outcome {
@@ -117,7 +117,7 @@ impl Connection<'_> {
                     // A partial head gets a 408; an idle connection is closed without a word,
                     // since the client may be sending its next request right now.
                     if matches!(waiting, Waiting::Head) && !self.input.is_empty() {
-                        let _ = self.send(timeout_response(SystemTime::now()));
+                        let _ = self.send(timeout_response((self.shared.config.clock)()));
                         self.shared.log.record(
                             self.peer.ip(),
                             SystemTime::now(),

@@ -162,7 +162,7 @@ fn admit(stream: TcpStream, shared: &Arc<Shared>) {
         Err(_) => return, // already gone
     };
     if shared.active.load(Ordering::Acquire) >= shared.config.max_connections {
-        refuse_overload(stream);
+        refuse_overload(stream, (shared.config.clock)());
         return;
     }
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
@@ -193,11 +193,11 @@ fn admit(stream: TcpStream, shared: &Arc<Shared>) {
 }
 
 /// Answers 503 without a thread: the response is small enough for an empty send buffer.
-fn refuse_overload(mut stream: TcpStream) {
+fn refuse_overload(mut stream: TcpStream, now: SystemTime) {
     let _ = stream.set_nonblocking(true);
     let mut request = [0u8; 4096];
     let _ = stream.read(&mut request);
-    let response = overload_response(SystemTime::now());
+    let response = overload_response(now);
     let mut bytes = response.head_bytes();
     if let Some(body) = response.body.in_memory() {
         bytes.extend_from_slice(body);

@@ -61,6 +61,8 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// No access log.
     pub quiet: bool,
+    /// Where `Date` comes from: the system clock, or a fixed time in byte-exact tests.
+    pub clock: fn() -> std::time::SystemTime,
 }
 
 impl ServerConfig {
@@ -73,6 +75,7 @@ impl ServerConfig {
             timeouts: Timeouts::default(),
             limits: Limits::default(),
             quiet: false,
+            clock: std::time::SystemTime::now,
         }
     }
 }

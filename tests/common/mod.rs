@@ -163,3 +163,37 @@ pub fn read_to_close(stream: &mut std::net::TcpStream) -> Vec<u8> {
         }
     }
 }
+
+/// A copy of the fixtures in a temp dir, every file's modification time set to `modified()`,
+/// so `Last-Modified` is stable.
+pub fn fixtures_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut stack = vec![fixtures_dir()];
+    while let Some(from) = stack.pop() {
+        let relative = from.strip_prefix(fixtures_dir()).unwrap().to_path_buf();
+        std::fs::create_dir_all(dir.path().join(&relative)).unwrap();
+        for entry in std::fs::read_dir(&from).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let to = dir.path().join(relative.join(path.file_name().unwrap()));
+                std::fs::copy(&path, &to).unwrap();
+                std::fs::File::options()
+                    .write(true)
+                    .open(&to)
+                    .unwrap()
+                    .set_modified(modified())
+                    .unwrap();
+            }
+        }
+    }
+    dir
+}
+
+/// A server with a fixed clock on a stable copy of the fixtures: its bytes never change.
+pub fn start_stable_server() -> (tempfile::TempDir, httplab::server::RunningServer) {
+    let dir = fixtures_copy();
+    let server = start_server(dir.path(), |c| c.clock = now);
+    (dir, server)
+}

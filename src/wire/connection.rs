@@ -1,0 +1,306 @@
+//! A TCP connection that records every connect, write, read and close into a [`Transcript`].
+
+use std::fmt;
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::time::{Duration, Instant};
+
+use super::transcript::{Event, EventKind, Transcript};
+
+/// Bytes asked of the kernel per read.
+const READ_SIZE: usize = 64 * 1024;
+
+/// Why no connection was made.
+#[derive(Debug)]
+pub enum ConnectError {
+    /// The host name did not resolve.
+    Resolve {
+        host: String,
+        message: String,
+    },
+    /// Every address refused: nothing listens there.
+    Refused {
+        addr: SocketAddr,
+    },
+    /// No answer to the connection attempt in time.
+    TimedOut {
+        addr: SocketAddr,
+        after: Duration,
+    },
+    Other {
+        addr: String,
+        error: io::Error,
+    },
+}
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConnectError::Resolve { host, message } => {
+                write!(f, "cannot resolve the host name {host:?}: {message}")
+            }
+            ConnectError::Refused { addr } => {
+                write!(f, "nothing listens on {addr} — is your server running?")
+            }
+            ConnectError::TimedOut { addr, after } => write!(
+                f,
+                "no answer from {addr} within {:.1} s — is the address right, and is a firewall in the way?",
+                after.as_secs_f64()
+            ),
+            ConnectError::Other { addr, error } => write!(f, "cannot connect to {addr}: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
+/// What one read brought.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Received {
+    /// This many bytes (appended to the caller's buffer).
+    Bytes(usize),
+    /// The server closed its side.
+    PeerClosed,
+    /// The server reset the connection.
+    Reset,
+    /// Nothing arrived in time.
+    TimedOut,
+    /// Another error (recorded in the transcript).
+    Failed,
+}
+
+/// A connected socket and the record of everything done with it.
+pub struct RecordingStream {
+    stream: TcpStream,
+    started: Instant,
+    transcript: Transcript,
+}
+
+impl RecordingStream {
+    /// Connects to `host:port` (IPv4, IPv6 or a name), trying each address in turn.
+    pub fn connect(
+        host: &str,
+        port: u16,
+        timeout: Duration,
+    ) -> Result<RecordingStream, (ConnectError, Transcript)> {
+        let started = Instant::now();
+        let target = display_target(host, port);
+        let mut transcript = Transcript::new(&target);
+        let host_for_lookup = host.trim_start_matches('[').trim_end_matches(']');
+        let addrs: Vec<SocketAddr> = match (host_for_lookup, port).to_socket_addrs() {
+            Ok(addrs) => addrs.collect(),
+            Err(error) => {
+                let error = ConnectError::Resolve {
+                    host: host.to_string(),
+                    message: error.to_string(),
+                };
+                record(
+                    &mut transcript,
+                    started,
+                    EventKind::Error {
+                        during: "resolving".into(),
+                        message: error.to_string(),
+                    },
+                );
+                return Err((error, transcript));
+            }
+        };
+        let mut last = None;
+        for addr in addrs {
+            match TcpStream::connect_timeout(&addr, timeout) {
+                Ok(stream) => {
+                    let local = stream
+                        .local_addr()
+                        .map(|a| a.to_string())
+                        .unwrap_or_default();
+                    record(
+                        &mut transcript,
+                        started,
+                        EventKind::Connect {
+                            local,
+                            remote: addr.to_string(),
+                        },
+                    );
+                    let _ = stream.set_nodelay(true);
+                    return Ok(RecordingStream {
+                        stream,
+                        started,
+                        transcript,
+                    });
+                }
+                Err(error) => {
+                    last = Some(match error.kind() {
+                        ErrorKind::ConnectionRefused => ConnectError::Refused { addr },
+                        ErrorKind::TimedOut | ErrorKind::WouldBlock => ConnectError::TimedOut {
+                            addr,
+                            after: timeout,
+                        },
+                        _ => ConnectError::Other {
+                            addr: addr.to_string(),
+                            error,
+                        },
+                    });
+                }
+            }
+        }
+        let error = last.unwrap_or(ConnectError::Resolve {
+            host: host.to_string(),
+            message: "no addresses".into(),
+        });
+        record(
+            &mut transcript,
+            started,
+            EventKind::Error {
+                during: "connecting".into(),
+                message: error.to_string(),
+            },
+        );
+        Err((error, transcript))
+    }
+
+    fn record(&mut self, kind: EventKind) {
+        record(&mut self.transcript, self.started, kind);
+    }
+
+    /// Sends `bytes`, recording each `write` call the kernel accepted.
+    pub fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            match self.stream.write(rest) {
+                Ok(0) => {
+                    let error = io::Error::from(ErrorKind::WriteZero);
+                    self.record_error("writing", &error);
+                    return Err(error);
+                }
+                Ok(n) => {
+                    self.record(EventKind::Write {
+                        bytes: rest[..n].to_vec(),
+                    });
+                    rest = &rest[n..];
+                }
+                Err(error) if error.kind() == ErrorKind::Interrupted => {}
+                Err(error) => {
+                    self.record_error("writing", &error);
+                    return Err(error);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends `bytes` in pieces of `piece` bytes with `pause` between them: the request a
+    /// server gets when it arrives in many TCP segments.
+    pub fn send_in_pieces(
+        &mut self,
+        bytes: &[u8],
+        piece: usize,
+        pause: Duration,
+    ) -> io::Result<()> {
+        for (i, chunk) in bytes.chunks(piece.max(1)).enumerate() {
+            if i > 0 {
+                std::thread::sleep(pause);
+            }
+            self.send(chunk)?;
+        }
+        Ok(())
+    }
+
+    /// One read, waiting at most `wait`; new bytes are appended to `into`.
+    pub fn receive(&mut self, into: &mut Vec<u8>, wait: Duration) -> Received {
+        if self
+            .stream
+            .set_read_timeout(Some(wait.max(Duration::from_millis(1))))
+            .is_err()
+        {
+            return Received::Failed;
+        }
+        let filled = into.len();
+        into.resize(filled + READ_SIZE, 0);
+        let result = loop {
+            match self.stream.read(&mut into[filled..]) {
+                Err(error) if error.kind() == ErrorKind::Interrupted => continue,
+                other => break other,
+            }
+        };
+        match result {
+            Ok(0) => {
+                into.truncate(filled);
+                self.record(EventKind::PeerClosed);
+                Received::PeerClosed
+            }
+            Ok(n) => {
+                into.truncate(filled + n);
+                self.record(EventKind::Read {
+                    bytes: into[filled..].to_vec(),
+                });
+                Received::Bytes(n)
+            }
+            Err(error) => {
+                into.truncate(filled);
+                match error.kind() {
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut => {
+                        self.record(EventKind::Timeout {
+                            waited_ms: wait.as_millis() as u64,
+                        });
+                        Received::TimedOut
+                    }
+                    ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => {
+                        self.record(EventKind::Reset);
+                        Received::Reset
+                    }
+                    _ => {
+                        self.record_error("reading", &error);
+                        Received::Failed
+                    }
+                }
+            }
+        }
+    }
+
+    /// Stops sending (FIN): the server sees end-of-file.
+    pub fn shutdown_write(&mut self) {
+        match self.stream.shutdown(Shutdown::Write) {
+            Ok(()) => self.record(EventKind::Shutdown),
+            Err(error) => self.record_error("shutting down", &error),
+        }
+    }
+
+    fn record_error(&mut self, during: &str, error: &io::Error) {
+        self.record(EventKind::Error {
+            during: during.into(),
+            message: error.to_string(),
+        });
+    }
+
+    /// The transcript so far.
+    pub fn transcript(&self) -> &Transcript {
+        &self.transcript
+    }
+
+    /// Time since the connection attempt started.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Closes the socket and returns the whole transcript.
+    pub fn close(mut self) -> Transcript {
+        self.record(EventKind::Close);
+        self.transcript
+    }
+}
+
+fn record(transcript: &mut Transcript, started: Instant, kind: EventKind) {
+    transcript.events.push(Event {
+        at_us: started.elapsed().as_micros() as u64,
+        kind,
+    });
+}
+
+/// `host:port`, with brackets around an IPv6 literal.
+pub fn display_target(host: &str, port: u16) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}

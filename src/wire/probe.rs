@@ -1,0 +1,249 @@
+//! `httplab probe`: send a request (or exact bytes) and record exactly what comes back.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::analysis::{Analysis, Ending, Finding, Level, analyse};
+use super::connection::{ConnectError, Received, RecordingStream, display_target};
+use super::message;
+use super::transcript::{EventKind, Transcript};
+
+/// What to send, where, and how long to wait.
+#[derive(Clone, Debug)]
+pub struct ProbeConfig {
+    pub host: String,
+    pub port: u16,
+    pub path: String,
+    pub method: String,
+    /// Extra fields; one with the name of a default field (Host, User-Agent, Connection)
+    /// replaces it.
+    pub headers: Vec<(String, String)>,
+    pub http10: bool,
+    /// Requests sent one after the other on the same connection.
+    pub repeat: usize,
+    /// Send exactly these bytes instead of a generated request.
+    pub raw: Option<Vec<u8>>,
+    /// Write the request this many bytes at a time, pausing `pause` between pieces.
+    pub split: Option<usize>,
+    pub pause: Duration,
+    /// Bound on every wait: connecting, and each read.
+    pub timeout: Duration,
+    /// After the last complete response, how long to wait for stray bytes or the close.
+    pub linger: Duration,
+}
+
+impl ProbeConfig {
+    pub fn new(host: impl Into<String>, port: u16, path: impl Into<String>) -> ProbeConfig {
+        ProbeConfig {
+            host: host.into(),
+            port,
+            path: path.into(),
+            method: "GET".into(),
+            headers: Vec::new(),
+            http10: false,
+            repeat: 1,
+            raw: None,
+            split: None,
+            pause: Duration::from_millis(20),
+            timeout: Duration::from_secs(5),
+            linger: Duration::from_millis(250),
+        }
+    }
+
+    /// The request to send; `last` says whether it is the last one on the connection (it
+    /// then asks the server to close).
+    pub fn request(&self, last: bool) -> Vec<u8> {
+        if let Some(raw) = &self.raw {
+            return raw.clone();
+        }
+        let version = if self.http10 { "HTTP/1.0" } else { "HTTP/1.1" };
+        // HTTP/1.1 persists unless told to close; HTTP/1.0 closes unless told to keep alive.
+        let connection = match (last, self.http10) {
+            (true, false) => Some("close"),
+            (false, true) => Some("keep-alive"),
+            _ => None,
+        };
+        let mut defaults = vec![
+            ("Host", display_target(&self.host, self.port)),
+            (
+                "User-Agent",
+                format!("httplab/{}", env!("CARGO_PKG_VERSION")),
+            ),
+        ];
+        if let Some(connection) = connection {
+            defaults.push(("Connection", connection.to_string()));
+        }
+        let mut request = format!("{} {} {version}\r\n", self.method, self.path);
+        for (name, value) in &defaults {
+            if !self
+                .headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case(name))
+            {
+                request.push_str(&format!("{name}: {value}\r\n"));
+            }
+        }
+        for (name, value) in &self.headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        request.into_bytes()
+    }
+
+    fn sends_head(&self) -> bool {
+        match &self.raw {
+            Some(raw) => crate::http::request::method_of(raw) == Some("HEAD"),
+            None => self.method == "HEAD",
+        }
+    }
+}
+
+/// One request and what came back for it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Exchange {
+    #[serde(serialize_with = "as_hex")]
+    pub request: Vec<u8>,
+    #[serde(serialize_with = "as_hex")]
+    pub response: Vec<u8>,
+    pub ending: Ending,
+    pub analysis: Analysis,
+}
+
+fn as_hex<S: serde::Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&hex::encode(bytes))
+}
+
+/// How the probe went, as a whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// At least one response byte arrived.
+    Answered,
+    /// Connected, but nothing arrived before the timeout.
+    TimedOut,
+    /// The server closed (or reset) the connection without a byte.
+    ClosedWithoutAnswer,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ProbeReport {
+    pub target: String,
+    pub outcome: Outcome,
+    pub exchanges: Vec<Exchange>,
+    pub transcript: Transcript,
+}
+
+/// Connects, sends, reads, and analyses. `Err` when no connection could be made.
+pub fn probe(config: &ProbeConfig) -> Result<ProbeReport, (ConnectError, Transcript)> {
+    let mut connection = RecordingStream::connect(&config.host, config.port, config.timeout)?;
+    let head = config.sends_head();
+    let mut pending: Vec<u8> = Vec::new();
+    let mut exchanges = Vec::new();
+    let repeat = config.repeat.max(1);
+    for i in 0..repeat {
+        let last = i + 1 == repeat;
+        let request = config.request(last);
+        let reads_before = connection.transcript().events.len();
+        // A failed write is in the transcript; the server may still have answered (and
+        // closed early), so read what is there either way.
+        let _ = match config.split {
+            Some(piece) => connection.send_in_pieces(&request, piece, config.pause),
+            None => connection.send(&request),
+        };
+        let (response, ending) = read_response(
+            &mut connection,
+            &mut pending,
+            head,
+            config.timeout,
+            last.then_some(config.linger),
+        );
+        let mut analysis = analyse(&response, head, ending);
+        if let Some(finding) = byte_at_a_time(&connection.transcript().events[reads_before..]) {
+            analysis.findings.push(finding);
+        }
+        exchanges.push(Exchange {
+            request,
+            response,
+            ending,
+            analysis,
+        });
+        if ending != Ending::Complete {
+            break;
+        }
+    }
+    let transcript = connection.close();
+    let first = &exchanges[0];
+    let outcome = if !first.response.is_empty() {
+        Outcome::Answered
+    } else if first.ending == Ending::TimedOut {
+        Outcome::TimedOut
+    } else {
+        Outcome::ClosedWithoutAnswer
+    };
+    Ok(ProbeReport {
+        target: display_target(&config.host, config.port),
+        outcome,
+        exchanges,
+        transcript,
+    })
+}
+
+/// Reads one response into `pending` and returns its bytes and how reading ended. Bytes past
+/// its end stay in `pending` for the next response — unless `linger` is given (the last
+/// response), in which case reading goes on until the server closes or `linger` passes with
+/// nothing new, and everything is returned (extra bytes then show as a body too long).
+pub fn read_response(
+    connection: &mut RecordingStream,
+    pending: &mut Vec<u8>,
+    request_was_head: bool,
+    timeout: Duration,
+    linger: Option<Duration>,
+) -> (Vec<u8>, Ending) {
+    loop {
+        if let Some(length) = message::complete_length(pending, request_was_head) {
+            let Some(linger) = linger else {
+                let rest = pending.split_off(length);
+                return (std::mem::replace(pending, rest), Ending::Complete);
+            };
+            let ending = loop {
+                match connection.receive(pending, linger) {
+                    Received::Bytes(_) => continue,
+                    Received::PeerClosed => break Ending::Complete,
+                    Received::Reset => break Ending::Complete,
+                    Received::TimedOut | Received::Failed => break Ending::Complete,
+                }
+            };
+            return (std::mem::take(pending), ending);
+        }
+        match connection.receive(pending, timeout) {
+            Received::Bytes(_) => {}
+            Received::PeerClosed => return (std::mem::take(pending), Ending::Closed),
+            Received::Reset => return (std::mem::take(pending), Ending::Reset),
+            Received::TimedOut | Received::Failed => {
+                return (std::mem::take(pending), Ending::TimedOut);
+            }
+        }
+    }
+}
+
+/// A response that came in many one-byte reads: the sign of one `send()` per byte.
+fn byte_at_a_time(events: &[super::transcript::Event]) -> Option<Finding> {
+    let sizes: Vec<usize> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Read { bytes } => Some(bytes.len()),
+            _ => None,
+        })
+        .collect();
+    let ones = sizes.iter().filter(|s| **s == 1).count();
+    (ones >= 8).then(|| Finding {
+        level: Level::Warning,
+        id: "byte-per-send",
+        message: format!(
+            "the response arrived in {} reads, {ones} of them of a single byte: the server sends one byte per send() call, \
+             one TCP segment each (send the whole response with sendall)",
+            sizes.len()
+        ),
+    })
+}

@@ -1,0 +1,333 @@
+//! The raw-socket harness: the real server on a free port, driven by the probe library, each
+//! conversation recorded as a transcript and pinned by a snapshot (times and ports left out).
+//! Then the probe against servers we did not write: Python's http.server, and a broken one.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use httplab::wire::RecordingStream;
+use httplab::wire::analysis::Ending;
+use httplab::wire::probe::{Outcome, ProbeConfig, probe, read_response};
+use httplab::wire::transcript::RenderOptions;
+
+/// A probe of 127.0.0.1:PORT that says `Host: localhost:6789`, so the bytes it sends do not
+/// depend on the free port the test server got.
+fn config(port: u16, path: &str) -> ProbeConfig {
+    let mut config = ProbeConfig::new("127.0.0.1", port, path);
+    config
+        .headers
+        .push(("Host".into(), "localhost:6789".into()));
+    config
+}
+
+fn stable(config: &ProbeConfig) -> String {
+    let report = probe(config).expect("connects");
+    report.transcript.render(RenderOptions::STABLE)
+}
+
+#[test]
+fn get_200() {
+    let (_dir, server) = common::start_stable_server();
+    snapshot!(
+        "transcript__get_200",
+        stable(&config(server.addr.port(), "/helloWorld.html"))
+    );
+}
+
+#[test]
+fn get_404() {
+    let (_dir, server) = common::start_stable_server();
+    snapshot!(
+        "transcript__get_404",
+        stable(&config(server.addr.port(), "/missing.html"))
+    );
+}
+
+#[test]
+fn head() {
+    let (_dir, server) = common::start_stable_server();
+    let mut head = config(server.addr.port(), "/helloWorld.html");
+    head.method = "HEAD".into();
+    snapshot!("transcript__head", stable(&head));
+}
+
+#[test]
+fn three_requests_on_one_connection() {
+    let (_dir, server) = common::start_stable_server();
+    let mut three = config(server.addr.port(), "/helloWorld.html");
+    three.repeat = 3;
+    let report = probe(&three).unwrap();
+    assert_eq!(report.exchanges.len(), 3);
+    for exchange in &report.exchanges {
+        assert!(
+            exchange.analysis.faults().next().is_none(),
+            "{:?}",
+            exchange.analysis.findings
+        );
+    }
+    let connects = report
+        .transcript
+        .events
+        .iter()
+        .filter(|e| matches!(e.kind, httplab::wire::EventKind::Connect { .. }));
+    assert_eq!(connects.count(), 1, "one connection");
+    snapshot!(
+        "transcript__three_on_one_connection",
+        report.transcript.render(RenderOptions::STABLE)
+    );
+}
+
+#[test]
+fn two_pipelined() {
+    let (_dir, server) = common::start_stable_server();
+    let mut connection =
+        RecordingStream::connect("127.0.0.1", server.addr.port(), Duration::from_secs(5)).unwrap();
+    connection
+        .send(b"GET /helloWorld.html HTTP/1.1\r\nHost: x\r\n\r\nGET /missing.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut pending = Vec::new();
+    let (first, ending) = read_response(
+        &mut connection,
+        &mut pending,
+        false,
+        Duration::from_secs(5),
+        None,
+    );
+    assert_eq!(ending, Ending::Complete);
+    assert!(first.starts_with(b"HTTP/1.1 200 OK\r\n"));
+    let (second, _) = read_response(
+        &mut connection,
+        &mut pending,
+        false,
+        Duration::from_secs(5),
+        Some(Duration::from_secs(2)),
+    );
+    assert!(second.starts_with(b"HTTP/1.1 404 Not Found\r\n"));
+    let transcript = connection.close();
+    assert!(
+        transcript.peer_closed(),
+        "the server closed after the request that asked it to"
+    );
+    snapshot!(
+        "transcript__two_pipelined",
+        transcript.render(RenderOptions::STABLE)
+    );
+}
+
+#[test]
+fn split_byte_by_byte() {
+    let (_dir, server) = common::start_stable_server();
+    let mut split = config(server.addr.port(), "/helloWorld.html");
+    split.split = Some(1);
+    split.pause = Duration::from_millis(1);
+    let report = probe(&split).unwrap();
+    assert_eq!(report.outcome, Outcome::Answered);
+    let writes = report
+        .transcript
+        .events
+        .iter()
+        .filter(|e| matches!(e.kind, httplab::wire::EventKind::Write { .. }));
+    assert_eq!(
+        writes.count(),
+        report.exchanges[0].request.len(),
+        "one write per byte"
+    );
+    snapshot!(
+        "transcript__split_byte_by_byte",
+        report.transcript.render(RenderOptions::STABLE)
+    );
+}
+
+#[test]
+fn empty_connection() {
+    let (_dir, server) = common::start_stable_server();
+    let mut connection =
+        RecordingStream::connect("127.0.0.1", server.addr.port(), Duration::from_secs(5)).unwrap();
+    connection.shutdown_write();
+    let (bytes, ending) = read_response(
+        &mut connection,
+        &mut Vec::new(),
+        false,
+        Duration::from_secs(5),
+        None,
+    );
+    assert!(bytes.is_empty());
+    assert_eq!(ending, Ending::Closed, "the server closes quietly");
+    snapshot!(
+        "transcript__empty_connection",
+        connection.close().render(RenderOptions::STABLE)
+    );
+    // And it still answers.
+    assert_eq!(
+        probe(&config(server.addr.port(), "/helloWorld.html"))
+            .unwrap()
+            .exchanges[0]
+            .analysis
+            .code,
+        Some(200)
+    );
+}
+
+#[test]
+fn garbage() {
+    let (_dir, server) = common::start_stable_server();
+    let mut garbage = config(server.addr.port(), "/");
+    garbage.raw = Some(b"\x00\xff garbage \x01\r\n\r\n".to_vec());
+    let report = probe(&garbage).unwrap();
+    assert_eq!(report.exchanges[0].analysis.code, Some(400));
+    assert!(report.transcript.peer_closed());
+    snapshot!(
+        "transcript__garbage",
+        report.transcript.render(RenderOptions::STABLE)
+    );
+}
+
+/// Python's `http.server` in a temp dir, on a free port; killed when dropped.
+struct PythonServer {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for PythonServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn python_http_server() -> PythonServer {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("helloWorld.html"),
+        b"<head>Hello world!</head>\n<body>abcdefg</body>\n",
+    )
+    .unwrap();
+    let port = free_port();
+    let child = Command::new("python3")
+        .args([
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            &port.to_string(),
+        ])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 is installed (just test installs it)");
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "python http.server did not start"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+    PythonServer {
+        child,
+        port,
+        _dir: dir,
+    }
+}
+
+#[test]
+fn probe_reads_what_python_http_server_really_sends() {
+    let python = python_http_server();
+    let report = probe(&config(python.port, "/helloWorld.html")).unwrap();
+    let exchange = &report.exchanges[0];
+    let response = String::from_utf8_lossy(&exchange.response);
+    assert!(response.starts_with("HTTP/1.0 200 OK\r\n"), "{response}");
+    let server = exchange
+        .analysis
+        .fields
+        .iter()
+        .find(|(n, _)| n == "Server")
+        .map(|(_, v)| v.as_str());
+    assert!(
+        server.is_some_and(|s| s.starts_with("SimpleHTTP/") && s.contains("Python/")),
+        "{server:?}"
+    );
+    assert!(response.ends_with("\r\n\r\n<head>Hello world!</head>\n<body>abcdefg</body>\n"));
+    assert!(
+        exchange.analysis.faults().next().is_none(),
+        "{:?}",
+        exchange.analysis.findings
+    );
+    assert!(
+        report.transcript.peer_closed(),
+        "HTTP/1.0: python closes after the response"
+    );
+
+    let missing = probe(&config(python.port, "/missing.html")).unwrap();
+    assert_eq!(missing.exchanges[0].analysis.code, Some(404));
+}
+
+/// The seed's mistakes on purpose: a space before HTTP/1.1, bare LFs, a Content-Length that
+/// promises more than comes, and the body one byte per write.
+fn broken_server() -> (u16, thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.set_nodelay(true).unwrap();
+        let mut request = [0u8; 1024];
+        let _ = stream.read(&mut request); // one recv(1024), as in the seed
+        let body = b"<head>Hello world!</head>\n<body>abcdefg</body>\n";
+        let head = format!(
+            " HTTP/1.1 200 OK\nConnection: close\nContent-Type: text/html\nContent-Length: {}\n\n",
+            body.len() + 10
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        for byte in body {
+            stream.write_all(&[*byte]).unwrap();
+            thread::sleep(Duration::from_millis(3));
+        }
+    });
+    (port, handle)
+}
+
+#[test]
+fn probe_names_every_fault_of_a_broken_server() {
+    let (port, server) = broken_server();
+    let report = probe(&config(port, "/helloWorld.html")).unwrap();
+    server.join().unwrap();
+    let analysis = &report.exchanges[0].analysis;
+    for id in ["leading-bytes", "bare-lf", "body-short", "byte-per-send"] {
+        assert!(
+            analysis.has(id),
+            "{id} not found in {:#?}",
+            analysis.findings
+        );
+    }
+    let ones = report
+        .transcript
+        .read_sizes()
+        .iter()
+        .filter(|n| **n == 1)
+        .count();
+    assert!(
+        ones >= 30,
+        "one-byte reads in the transcript: {:?}",
+        report.transcript.read_sizes()
+    );
+    assert!(
+        report.transcript.summary(false).contains("read 1 byte ×"),
+        "{}",
+        report.transcript.summary(false)
+    );
+}
