@@ -20,6 +20,7 @@ deps:
     need=()
     command -v curl >/dev/null || need+=(curl)
     command -v python3 >/dev/null || need+=(python3)
+    command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
     if [ ${#need[@]} -gt 0 ]; then
         if [ "$(id -u)" = 0 ]; then
             echo "installing ${need[*]}"
@@ -30,6 +31,14 @@ deps:
             exit 1
         fi
     fi
+
+# Grade a server against the assignment and HTTP/1.1: just check 127.0.0.1 6789
+check host="127.0.0.1" port="6789" *args:
+    cargo run --release -- check {{host}} {{port}} {{args}}
+
+# Write the fixture site into a folder, to serve with your own server: just fixtures site
+fixtures dir:
+    cargo run --release -- fixtures {{dir}}
 
 # Probe a server: just probe 127.0.0.1 6789 /helloWorld.html
 probe host="127.0.0.1" port="6789" path="/helloWorld.html" *args:

@@ -8,6 +8,8 @@
 //! - [`render`]: bytes made readable (visible CR/LF, hex dumps).
 //! - [`wire`]: the client side: a recording raw-socket client, transcripts, the response analysis (`httplab probe`).
 
+pub mod check;
+pub mod fixtures;
 pub mod http;
 pub mod pages;
 pub mod render;

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use httplab::server::flaw::{Flaw, Flaws};
 use httplab::server::{Server, ServerConfig, Stopper, Timeouts};
 
 #[derive(Parser)]
@@ -24,6 +25,11 @@ struct Cli {
 enum Command {
     /// Serve a folder over HTTP/1.1: a correct, safe reference server.
     Serve(ServeArgs),
+    /// Grade a web server against the assignment and HTTP/1.1, with the bytes as evidence.
+    #[command(after_help = CHECK_AFTER_HELP)]
+    Check(CheckArgs),
+    /// Write the fixture site (embedded in httplab) into DIR, to serve with your own server.
+    Fixtures(FixturesArgs),
     /// Send one request over a raw socket and show every byte that comes back.
     #[command(after_help = PROBE_EXIT_CODES)]
     Probe(ProbeArgs),
@@ -31,6 +37,46 @@ enum Command {
 
 const PROBE_EXIT_CODES: &str = "Exit status: 0 a response arrived; 3 connection refused (nothing listens); \
 4 timed out; 5 closed without an answer; 6 another network error (name not found, ...).";
+
+const CHECK_AFTER_HELP: &str = "The server must serve httplab's fixtures: write them with `httplab fixtures DIR` \
+and start your server in DIR. Exit status: 0 no assignment or MUST check failed; 1 one did; 2 nothing listens.";
+
+#[derive(Args)]
+struct CheckArgs {
+    /// Server host: a name, an IPv4 or an IPv6 address.
+    #[arg(required_unless_present = "list")]
+    host: Option<String>,
+    /// Server port.
+    #[arg(required_unless_present = "list")]
+    port: Option<u16>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Run only the checks whose id starts with one of these (e.g. --only assignment,wire.crlf).
+    #[arg(long, value_delimiter = ',', value_name = "PREFIX")]
+    only: Vec<String>,
+    /// Leave out the checks whose id starts with one of these.
+    #[arg(long, value_delimiter = ',', value_name = "PREFIX")]
+    skip: Vec<String>,
+    /// Write each check's transcripts into DIR/<id>.txt.
+    #[arg(long, value_name = "DIR")]
+    record: Option<PathBuf>,
+    /// Compare with the files in DIR instead of httplab's fixtures (checks whose file is missing are skipped).
+    #[arg(long, value_name = "DIR")]
+    docroot: Option<PathBuf>,
+    /// Seconds to wait for the server at each step.
+    #[arg(long, default_value = "5", value_name = "SECS", value_parser = seconds)]
+    timeout: Duration,
+    /// List the checks and exit.
+    #[arg(long)]
+    list: bool,
+}
+
+#[derive(Args)]
+struct FixturesArgs {
+    /// The folder to write into (created if missing).
+    dir: PathBuf,
+}
 
 #[derive(Args)]
 struct ProbeArgs {
@@ -110,6 +156,21 @@ struct ServeArgs {
     /// No access log on stderr.
     #[arg(long, short)]
     quiet: bool,
+    /// Reproduce student bugs on purpose, to see them or to test a checker (comma-separated).
+    #[arg(long = "flaw", value_name = "NAME", value_delimiter = ',', long_help = flaw_help())]
+    flaws: Vec<Flaw>,
+}
+
+fn flaw_help() -> String {
+    let mut help = String::from(
+        "Reproduce student bugs on purpose, to show a class what each looks like or to test a checker \
+         (comma-separated, repeatable). Flaws that expose files or let a client stop the server \
+         refuse any address but loopback.\n",
+    );
+    for flaw in Flaw::ALL {
+        help.push_str(&format!("\n  {:<20} {}", flaw.name(), flaw.describe()));
+    }
+    help
 }
 
 fn seconds(text: &str) -> Result<Duration, String> {
@@ -125,6 +186,88 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => serve(args),
         Command::Probe(args) => probe(args),
+        Command::Fixtures(args) => fixtures(args),
+        Command::Check(args) => check(args),
+    }
+}
+
+fn check(args: CheckArgs) -> ExitCode {
+    use httplab::check::catalogue::CHECKS;
+    use httplab::check::{Docroot, SuiteConfig, report, run};
+    use httplab::wire::report::Style;
+    use httplab::wire::transcript::RenderOptions;
+
+    if args.list {
+        for check in CHECKS {
+            println!(
+                "{:<30} {:<10} {}  [{}]",
+                check.id,
+                format!("{:?}", check.level).to_lowercase(),
+                check.title,
+                check.reference
+            );
+        }
+        return ExitCode::SUCCESS;
+    }
+    let (Some(host), Some(port)) = (args.host, args.port) else {
+        eprintln!("httplab: check needs HOST and PORT");
+        return ExitCode::from(2);
+    };
+    let mut config = SuiteConfig::new(host, port);
+    config.timeout = args.timeout;
+    config.only = args.only;
+    config.skip = args.skip;
+    if let Some(dir) = &args.docroot {
+        if !dir.is_dir() {
+            eprintln!("httplab: --docroot {}: no such folder", dir.display());
+            return ExitCode::from(2);
+        }
+        config.docroot = Docroot::Folder(dir.clone());
+    }
+    let suite = run(&config);
+    if args.json {
+        print!("{}", report::render_json(&suite));
+    } else {
+        print!("{}", report::render(&suite, Style::for_stdout()));
+    }
+    if let Some(dir) = &args.record {
+        if let Err(error) = std::fs::create_dir_all(dir) {
+            eprintln!("httplab: cannot create {}: {error}", dir.display());
+        }
+        for result in &suite.results {
+            let text: String = result
+                .transcripts
+                .iter()
+                .map(|t| t.render(RenderOptions::FULL) + "\n")
+                .collect();
+            if let Err(error) = std::fs::write(dir.join(format!("{}.txt", result.check.id)), text) {
+                eprintln!(
+                    "httplab: cannot write a transcript into {}: {error}",
+                    dir.display()
+                );
+                break;
+            }
+        }
+    }
+    ExitCode::from(suite.exit_code())
+}
+
+fn fixtures(args: FixturesArgs) -> ExitCode {
+    match httplab::fixtures::write_to(&args.dir) {
+        Ok(count) => {
+            println!(
+                "Wrote {count} fixture files into {}; start your server there, then run: httplab check 127.0.0.1 6789",
+                args.dir.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!(
+                "httplab: cannot write the fixtures into {}: {error}",
+                args.dir.display()
+            );
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -221,6 +364,21 @@ fn serve(args: ServeArgs) -> ExitCode {
     config.bind = SocketAddr::new(args.bind, args.port);
     config.max_connections = args.max_connections.max(1);
     config.quiet = args.quiet;
+    if let Some(flaw) = args.flaws.iter().find(|f| f.loopback_only())
+        && !args.bind.is_loopback()
+    {
+        eprintln!(
+            "httplab: --flaw {flaw} lets any client {}; it serves on loopback only, not on {}",
+            if *flaw == Flaw::NoTraversalGuard {
+                "read files outside the folder"
+            } else {
+                "stop the server"
+            },
+            args.bind
+        );
+        return ExitCode::FAILURE;
+    }
+    config.flaws = Flaws::new(args.flaws.iter().copied());
     config.timeouts = Timeouts {
         head: args.head_timeout,
         idle: args.idle_timeout,
@@ -244,6 +402,9 @@ fn serve(args: ServeArgs) -> ExitCode {
         args.dir.display(),
         server.local_addr()
     );
+    for flaw in &args.flaws {
+        eprintln!("httplab: FLAWED ON PURPOSE: {flaw}: {}", flaw.describe());
+    }
     let summary = server.run();
     if summary.abandoned > 0 {
         eprintln!(

@@ -275,3 +275,126 @@ fn probe_reports_a_close_without_an_answer() {
             .contains("closed the connection without sending a byte")
     );
 }
+
+#[test]
+fn check_writes_a_json_report_and_exits_by_its_verdict() {
+    let (mut child, url) = serve(&["fixtures"]);
+    let port = url.rsplit(':').next().unwrap().to_string();
+    let output = httplab(&[
+        "check",
+        "127.0.0.1",
+        &port,
+        "--json",
+        "--only",
+        "assignment,wire.crlf",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["target"], format!("127.0.0.1:{port}"));
+    assert_eq!(report["passed"], 5);
+    for key in ["failed", "warnings", "skipped"] {
+        assert_eq!(report[key], 0, "{key}");
+    }
+    let first = &report["checks"][0];
+    for key in [
+        "id",
+        "level",
+        "result",
+        "title",
+        "reference",
+        "expected",
+        "got",
+        "evidence",
+    ] {
+        assert!(first.get(key).is_some(), "{key} in {first}");
+    }
+    terminate(&mut child);
+
+    let flawed = Command::new(env!("CARGO_BIN_EXE_httplab"))
+        .args([
+            "serve",
+            "fixtures",
+            "--port",
+            "0",
+            "--quiet",
+            "--flaw",
+            "leading-space",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut flawed = flawed;
+    let mut banner = String::new();
+    BufReader::new(flawed.stdout.take().unwrap())
+        .read_line(&mut banner)
+        .unwrap();
+    let port = banner
+        .split("127.0.0.1:")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let record = tempfile::tempdir().unwrap();
+    let output = httplab(&[
+        "check",
+        "127.0.0.1",
+        &port,
+        "--only",
+        "wire.status-line",
+        "--record",
+        record.path().to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "a MUST failed");
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("✗ wire.status-line") && text.contains("1 byte(s) before HTTP/"),
+        "{text}"
+    );
+    assert!(
+        text.contains("20 48 54 54 50 2f 31 2e  31 20 32 30 30 20 4f 4b  | HTTP/1.1 200 OK|"),
+        "hex evidence: {text}"
+    );
+    let transcript = std::fs::read_to_string(record.path().join("wire.status-line.txt")).unwrap();
+    assert!(
+        transcript.contains("20 48 54 54 50 2f 31 2e"),
+        "{transcript}"
+    );
+    terminate(&mut flawed);
+
+    let nothing = httplab(&["check", "127.0.0.1", &port]);
+    assert_eq!(nothing.status.code(), Some(2), "nothing listens any more");
+}
+
+#[test]
+fn fixtures_are_written_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = httplab(&["fixtures", dir.path().to_str().unwrap()]);
+    assert!(output.status.success());
+    for (path, bytes) in httplab::fixtures::FILES {
+        assert_eq!(
+            std::fs::read(dir.path().join(path)).unwrap(),
+            *bytes,
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn a_flaw_that_exposes_files_refuses_to_leave_loopback() {
+    let output = httplab(&[
+        "serve",
+        "fixtures",
+        "--port",
+        "0",
+        "--bind",
+        "0.0.0.0",
+        "--flaw",
+        "no-traversal-guard",
+    ]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("loopback only"));
+}

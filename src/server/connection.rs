@@ -6,10 +6,11 @@ use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Instant, SystemTime};
 
+use super::flaw::{self, Flaw, Flaws};
 use super::listener::Shared;
-use crate::http::request::first_line_for_log;
+use crate::http::request::{self, Parsed, first_line_for_log};
 use crate::http::{Body, Response};
-use crate::respond::{Outcome, respond, timeout_response};
+use crate::respond::{Answer, Outcome, respond, timeout_response};
 
 /// Bytes asked of the kernel per read.
 const READ_CHUNK: usize = 16 * 1024;
@@ -39,6 +40,8 @@ pub(super) fn serve_connection(
         input: Vec::with_capacity(READ_CHUNK),
         start: 0,
         out: Vec::with_capacity(1024),
+        received_any: false,
+        single_recv_taken: false,
     };
     connection.run(accepted);
 }
@@ -52,6 +55,10 @@ struct Connection<'a> {
     start: usize,
     /// The response being written (head, and a small body behind it).
     out: Vec<u8>,
+    /// Whether any byte ever arrived (for the die-on-empty flaw).
+    received_any: bool,
+    /// single-recv flaw: the one read for this request has happened.
+    single_recv_taken: bool,
 }
 
 impl Connection<'_> {
@@ -62,15 +69,8 @@ impl Connection<'_> {
         loop {
             // Answer every complete request already received.
             while self.start < self.input.len() {
-                let outcome = respond(
-                    &self.input[self.start..],
-                    &self.shared.view,
-                    (self.shared.config.clock)(),
-                    &self.shared.config.limits,
-                );
-                let answer = match outcome {
-                    Outcome::Incomplete => break,
-                    Outcome::Answer(answer) => answer,
+                let Some(answer) = self.next_answer() else {
+                    break;
                 };
                 let request_line = self.log_line();
                 let status = answer.response.status;
@@ -111,8 +111,20 @@ impl Connection<'_> {
                 _ => head_deadline,
             };
             match self.read_more(deadline) {
-                Ok(0) => return, // the client closed
-                Ok(_) => {}
+                Ok(0) => {
+                    if !self.received_any && self.flaws().has(Flaw::DieOnEmpty) {
+                        eprintln!(
+                            "httplab (flaw die-on-empty): IndexError: list index out of range; the server exits"
+                        );
+                        std::process::exit(1);
+                    }
+                    return; // the client closed
+                }
+                Ok(_) if self.flaws().has(Flaw::SingleRecv) => {
+                    self.received_any = true;
+                    self.single_recv_taken = true;
+                }
+                Ok(_) => self.received_any = true,
                 Err(error) if is_timeout(&error) => {
                     // A partial head gets a 408; an idle connection is closed without a word,
                     // since the client may be sending its next request right now.
@@ -131,6 +143,46 @@ impl Connection<'_> {
                 }
                 Err(_) => return,
             }
+        }
+    }
+
+    fn flaws(&self) -> &Flaws {
+        &self.shared.config.flaws
+    }
+
+    /// The answer to the request at the front of the input, if it is complete.
+    fn next_answer(&mut self) -> Option<Answer> {
+        let now = (self.shared.config.clock)();
+        let input = &self.input[self.start..];
+        if self.flaws().has(Flaw::NoTraversalGuard)
+            && let Parsed::Complete(request) = request::parse(input, &self.shared.config.limits)
+            && let Some(response) =
+                flaw::unguarded_file(self.shared.view.root(), request.target, now)
+        {
+            return Some(Answer {
+                response,
+                consumed: request.head_len,
+                discard: 0,
+                close: true,
+            });
+        }
+        match respond(input, &self.shared.view, now, &self.shared.config.limits) {
+            Outcome::Answer(mut answer) => {
+                if self.single_recv_taken {
+                    // The one recv() was the whole request: answer it, then hang up.
+                    if !answer.close {
+                        answer.response.push_header("Connection", "close");
+                    }
+                    answer.close = true;
+                }
+                Some(answer)
+            }
+            Outcome::Incomplete if self.single_recv_taken => {
+                // What one recv() brought is taken as the whole request.
+                self.input.extend_from_slice(b"\r\n\r\n");
+                self.next_answer()
+            }
+            Outcome::Incomplete => None,
         }
     }
 
@@ -158,7 +210,13 @@ impl Connection<'_> {
         }
         self.stream.set_read_timeout(Some(remaining))?;
         let filled = self.input.len();
-        self.input.resize(filled + READ_CHUNK, 0);
+        // The single-recv flaw reads at most 1024 bytes, like recv(1024).
+        let chunk = if self.flaws().has(Flaw::SingleRecv) {
+            1024
+        } else {
+            READ_CHUNK
+        };
+        self.input.resize(filled + chunk, 0);
         let result = self.stream.read(&mut self.input[filled..]);
         self.input.truncate(filled + *result.as_ref().unwrap_or(&0));
         result
@@ -191,6 +249,20 @@ impl Connection<'_> {
     /// Writes a response: the head and a small body in one write, a large file streamed
     /// (sendfile on Linux).
     fn send(&mut self, response: Response) -> io::Result<Sent> {
+        if self.flaws().rewrites_responses() {
+            let flawed = flaw::flawed_bytes(self.flaws(), response)?;
+            if self.flaws().has(Flaw::BytePerSend) {
+                for byte in &flawed.bytes {
+                    self.stream.write_all(std::slice::from_ref(byte))?;
+                }
+            } else {
+                self.stream.write_all(&flawed.bytes)?;
+            }
+            return Ok(Sent {
+                body_bytes: flawed.body_len,
+                complete: !flawed.close,
+            });
+        }
         self.out.clear();
         response.write_head(&mut self.out);
         let (body_bytes, complete) = match response.body {

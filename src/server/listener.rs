@@ -11,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::access_log::AccessLog;
 use super::connection::serve_connection;
+use super::flaw::Flaw;
 use super::{ServeError, ServerConfig};
 use crate::respond::overload_response;
 use crate::site::DiskView;
@@ -175,6 +176,18 @@ fn admit(stream: TcpStream, shared: &Arc<Shared>) {
         id,
     };
     let accepted = Instant::now();
+    if shared.config.flaws.has(Flaw::SingleThread) {
+        // The assignment's first server: the next connection waits until this one is done.
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            serve_connection(stream, peer, accepted, &guard.shared)
+        }));
+        if result.is_err() {
+            eprintln!(
+                "httplab: the connection from {peer} failed inside the server (a bug); the server goes on"
+            );
+        }
+        return;
+    }
     let spawned = thread::Builder::new()
         .name("httplab-conn".into())
         .stack_size(CONNECTION_STACK)

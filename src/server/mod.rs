@@ -7,6 +7,7 @@
 mod access_log;
 mod connection;
 mod error;
+pub mod flaw;
 mod listener;
 
 use std::path::PathBuf;
@@ -61,6 +62,8 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// No access log.
     pub quiet: bool,
+    /// Student bugs reproduced on purpose (`serve --flaw`); empty for the real server.
+    pub flaws: flaw::Flaws,
     /// Where `Date` comes from: the system clock, or a fixed time in byte-exact tests.
     pub clock: fn() -> std::time::SystemTime,
 }
@@ -75,6 +78,7 @@ impl ServerConfig {
             timeouts: Timeouts::default(),
             limits: Limits::default(),
             quiet: false,
+            flaws: flaw::Flaws::default(),
             clock: std::time::SystemTime::now,
         }
     }

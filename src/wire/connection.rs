@@ -282,11 +282,42 @@ impl RecordingStream {
         self.started.elapsed()
     }
 
+    /// TCP segments that carried data from the server so far, as the kernel counted them
+    /// (Linux `TCP_INFO`): how the server cut its response into packets.
+    pub fn data_segments_received(&self) -> Option<u32> {
+        data_segments_in(&self.stream)
+    }
+
     /// Closes the socket and returns the whole transcript.
     pub fn close(mut self) -> Transcript {
+        self.transcript.data_segments_received = self.data_segments_received();
         self.record(EventKind::Close);
         self.transcript
     }
+}
+
+#[cfg(target_os = "linux")]
+fn data_segments_in(stream: &TcpStream) -> Option<u32> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: getsockopt writes at most `len` bytes into a zeroed tcp_info, which is plain data.
+    unsafe {
+        let mut info: libc::tcp_info = std::mem::zeroed();
+        let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+        let rc = libc::getsockopt(
+            stream.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            (&mut info as *mut libc::tcp_info).cast(),
+            &mut len,
+        );
+        (rc == 0 && len as usize >= std::mem::offset_of!(libc::tcp_info, tcpi_data_segs_in) + 4)
+            .then_some(info.tcpi_data_segs_in)
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn data_segments_in(_stream: &TcpStream) -> Option<u32> {
+    None
 }
 
 fn record(transcript: &mut Transcript, started: Instant, kind: EventKind) {

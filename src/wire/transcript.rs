@@ -15,6 +15,9 @@ pub struct Transcript {
     /// The server as asked for: `host:port`.
     pub target: String,
     pub events: Vec<Event>,
+    /// TCP segments with data that arrived from the server (Linux `TCP_INFO`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_segments_received: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,6 +103,7 @@ impl Transcript {
         Transcript {
             target: target.into(),
             events: Vec::new(),
+            data_segments_received: None,
         }
     }
 
@@ -229,6 +233,15 @@ impl Transcript {
                 continue;
             }
             out.push_str(&headline(&event.kind, true));
+            if let (EventKind::Close, Some(segments)) = (&event.kind, self.data_segments_received) {
+                let bytes = self.received().len();
+                let _ = write!(
+                    out,
+                    " ({} from the server came in {segments} TCP segment{})",
+                    plural_bytes(bytes),
+                    if segments == 1 { "" } else { "s" }
+                );
+            }
             out.push('\n');
             i += 1;
         }

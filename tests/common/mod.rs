@@ -2,6 +2,8 @@
 //! and a real server on a free port.
 #![allow(dead_code)]
 
+pub mod peers;
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use httplab::site::MemoryView;

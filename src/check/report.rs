@@ -1,0 +1,241 @@
+//! The report: h2spec-style text grouped by area, or JSON for programs.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use super::runner::Suite;
+use super::{Level, Outcome, Verdict};
+use crate::render::{hexdump, visible};
+use crate::wire::report::Style;
+
+/// Areas in report order, with what each covers.
+const AREAS: &[(&str, &str)] = &[
+    ("assignment", "what the textbook's assignment asks"),
+    ("wire", "the bytes of the response"),
+    ("http", "HTTP/1.1 semantics"),
+    ("robust", "inputs that break careless servers"),
+    ("security", "nothing outside the served folder"),
+];
+
+/// Evidence shown under a failure is cut to this many bytes.
+const EVIDENCE_LIMIT: usize = 320;
+
+fn mark(style: Style, verdict: Verdict) -> String {
+    let (code, text) = match verdict {
+        Verdict::Pass => ("32", "✓"),
+        Verdict::Fail => ("31", "✗"),
+        Verdict::Warn => ("33", "!"),
+        Verdict::Skip => ("2", "-"),
+    };
+    if style.color {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+fn level_name(level: Level) -> &'static str {
+    match level {
+        Level::Assignment => "assignment",
+        Level::Must => "MUST",
+        Level::Should => "SHOULD",
+    }
+}
+
+/// The text report.
+pub fn render(suite: &Suite, style: Style) -> String {
+    let mut out = String::new();
+    if let Some(why) = &suite.unreachable {
+        let _ = writeln!(out, "httplab check {}: {why}", suite.target);
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "httplab check {} — {} checks\n",
+        suite.target,
+        suite.results.len()
+    );
+    let width = suite
+        .results
+        .iter()
+        .map(|r| r.check.id.len())
+        .max()
+        .unwrap_or(0);
+    for (area, about) in AREAS {
+        let results: Vec<_> = suite
+            .results
+            .iter()
+            .filter(|r| r.check.area() == *area)
+            .collect();
+        if results.is_empty() {
+            continue;
+        }
+        let heading = format!("{area} — {about}");
+        let _ = writeln!(
+            out,
+            "{}",
+            if style.color {
+                format!("\x1b[1m{heading}\x1b[0m")
+            } else {
+                heading
+            }
+        );
+        for result in results {
+            let check = result.check;
+            let _ = writeln!(
+                out,
+                "  {} {:<width$}  {}",
+                mark(style, result.verdict),
+                check.id,
+                check.title
+            );
+            match &result.outcome {
+                Outcome::Pass { note: Some(note) } => {
+                    let _ = writeln!(out, "      {note}");
+                }
+                Outcome::Pass { note: None } => {}
+                Outcome::Skip { why } => {
+                    let _ = writeln!(out, "      skipped: {why}");
+                }
+                Outcome::Fail {
+                    expected,
+                    got,
+                    evidence,
+                } => {
+                    let _ = writeln!(
+                        out,
+                        "      {} ({})",
+                        check.reference,
+                        level_name(check.level)
+                    );
+                    let _ = writeln!(out, "      expected: {expected}");
+                    let _ = writeln!(out, "      got:      {got}");
+                    if !evidence.is_empty() {
+                        let shown = &evidence[..evidence.len().min(EVIDENCE_LIMIT)];
+                        let cut = if evidence.len() > shown.len() {
+                            format!(", first {}", shown.len())
+                        } else {
+                            String::new()
+                        };
+                        let _ = writeln!(out, "      evidence ({} bytes{cut}):", evidence.len());
+                        for line in hexdump(shown).lines() {
+                            let _ = writeln!(out, "        {line}");
+                        }
+                        for line in visible(shown).lines() {
+                            let _ = writeln!(out, "        | {line}");
+                        }
+                    }
+                }
+            }
+        }
+        out.push('\n');
+    }
+    if let Some(why) = &suite.silent {
+        let _ = writeln!(out, "No check could run: {why}.\n");
+    }
+    if let Some(dead) = suite.died_after {
+        let _ = writeln!(
+            out,
+            "The server stopped answering after {dead}; the checks after it were skipped. Restart it and run the \
+             skipped ones with --only.\n"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{} passed, {} failed, {} warnings, {} skipped ({:.1} s)",
+        suite.count(Verdict::Pass),
+        suite.count(Verdict::Fail),
+        suite.count(Verdict::Warn),
+        suite.count(Verdict::Skip),
+        suite.elapsed.as_secs_f64()
+    );
+    out
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    target: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unreachable: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    silent: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    died_after: Option<&'a str>,
+    checks: Vec<JsonCheck<'a>>,
+    passed: usize,
+    failed: usize,
+    warnings: usize,
+    skipped: usize,
+    seconds: f64,
+}
+
+#[derive(Serialize)]
+struct JsonCheck<'a> {
+    id: &'a str,
+    level: Level,
+    result: Verdict,
+    title: &'a str,
+    reference: &'a str,
+    expected: Option<&'a str>,
+    got: Option<&'a str>,
+    evidence: Option<JsonEvidence>,
+    note: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonEvidence {
+    hex: String,
+    text: String,
+}
+
+/// The machine-readable report.
+pub fn render_json(suite: &Suite) -> String {
+    let checks = suite
+        .results
+        .iter()
+        .map(|r| {
+            let (expected, got, evidence, note) = match &r.outcome {
+                Outcome::Pass { note } => (None, None, None, note.as_deref()),
+                Outcome::Skip { why } => (None, None, None, Some(why.as_str())),
+                Outcome::Fail {
+                    expected,
+                    got,
+                    evidence,
+                } => (
+                    Some(expected.as_str()),
+                    Some(got.as_str()),
+                    (!evidence.is_empty()).then(|| JsonEvidence {
+                        hex: hex::encode(evidence),
+                        text: visible(evidence),
+                    }),
+                    None,
+                ),
+            };
+            JsonCheck {
+                id: r.check.id,
+                level: r.check.level,
+                result: r.verdict,
+                title: r.check.title,
+                reference: r.check.reference,
+                expected,
+                got,
+                evidence,
+                note,
+            }
+        })
+        .collect();
+    let report = JsonReport {
+        target: &suite.target,
+        unreachable: suite.unreachable.as_deref(),
+        silent: suite.silent.as_deref(),
+        died_after: suite.died_after,
+        checks,
+        passed: suite.count(Verdict::Pass),
+        failed: suite.count(Verdict::Fail),
+        warnings: suite.count(Verdict::Warn),
+        skipped: suite.count(Verdict::Skip),
+        seconds: suite.elapsed.as_secs_f64(),
+    };
+    serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
+}

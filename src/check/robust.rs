@@ -1,0 +1,127 @@
+//! Inputs that break careless servers: requests in pieces, big heads, garbage, silence.
+//! These run last and alone; the runner checks the server still answers after each.
+
+use std::thread;
+use std::time::Duration;
+
+use super::{Context, Outcome, Send, expect};
+
+pub fn split_request(context: &Context) -> Outcome {
+    let request = context.request("GET", "/helloWorld.html", "HTTP/1.1", &[]);
+    let reply = context.send(
+        &request,
+        Send {
+            pieces: Some((8, Duration::from_millis(25))),
+            ..Send::default()
+        },
+    );
+    match expect::file(context, &reply, "helloWorld.html") {
+        Outcome::Fail {
+            expected,
+            got,
+            evidence,
+        } => Outcome::Fail {
+            expected: format!("{expected}, for a request that arrived 8 bytes at a time"),
+            got: format!("{got} (a server that reads once sees only \"GET /hel\")"),
+            evidence,
+        },
+        pass => pass,
+    }
+}
+
+/// What a browser sends, with about 4 KB of cookies.
+pub fn large_head(context: &Context) -> Outcome {
+    let cookies: Vec<String> = (0..40)
+        .map(|i| format!("session_{i:02}={}", "abcdef0123456789".repeat(6)))
+        .collect();
+    let cookie = cookies.join("; ");
+    let request = context.request(
+        "GET",
+        "/helloWorld.html",
+        "HTTP/1.1",
+        &[
+            ("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"),
+            ("Accept-Language", "en-US,en;q=0.9,de;q=0.8,zh-CN;q=0.7"),
+            ("Accept-Encoding", "gzip, deflate, br"),
+            ("Cookie", &cookie),
+        ],
+    );
+    let reply = context.send(&request, Send::default());
+    match expect::file(context, &reply, "helloWorld.html") {
+        Outcome::Fail {
+            expected,
+            got,
+            evidence,
+        } => Outcome::Fail {
+            expected: format!("{expected}, for a {}-byte request head", request.len()),
+            got,
+            evidence,
+        },
+        pass => pass,
+    }
+}
+
+pub fn long_target(context: &Context) -> Outcome {
+    let target = format!("/{}.html", "a".repeat(10 * 1024));
+    let reply = context.get(&target);
+    if !context.alive() {
+        return Outcome::fail(
+            "414, 404 or 400, and a server that still answers",
+            "the server stopped answering",
+            &reply.bytes,
+        );
+    }
+    expect::status(
+        &reply,
+        &[414, 404, 400],
+        "414 URI Too Long (or 404, or 400) for a 10 KB target",
+    )
+}
+
+pub fn garbage(context: &Context) -> Outcome {
+    let mut garbage = b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03".to_vec();
+    garbage.extend((0u8..=255).rev().cycle().take(500));
+    garbage.extend_from_slice(b"\r\n\r\n");
+    let reply = context.send(&garbage, Send::default());
+    let alive = context.alive();
+    let expected = "400 Bad Request (or a plain close), and a server that still answers";
+    if !alive {
+        return Outcome::fail(
+            expected,
+            format!("{}; then the server stopped answering", reply.describe()),
+            &reply.bytes,
+        );
+    }
+    match reply.code() {
+        Some(400) => Outcome::pass(),
+        None if !reply.answered() => {
+            Outcome::pass_with("the server closed the connection without an answer")
+        }
+        Some(code @ 200..=399) => Outcome::fail(
+            expected,
+            format!(
+                "{}: garbage was taken for a request ({code})",
+                reply.describe()
+            ),
+            &reply.bytes,
+        ),
+        _ => Outcome::fail(expected, reply.describe(), &reply.bytes),
+    }
+}
+
+pub fn empty_connection(context: &Context) -> Outcome {
+    match context.open() {
+        Ok(conversation) => conversation.close(),
+        Err(reply) => return Outcome::fail("a connection", reply.describe(), &[]),
+    }
+    thread::sleep(Duration::from_millis(100));
+    if context.alive() {
+        Outcome::pass()
+    } else {
+        Outcome::fail(
+            "a server that shrugs off a connection closed without a byte (a browser's preconnect does this)",
+            "after that connection the server stopped answering: it probably crashed on an empty request (recv returned b'')",
+            &[],
+        )
+    }
+}

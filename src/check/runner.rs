@@ -1,0 +1,209 @@
+//! Runs the checks: safe ones first (so even a fragile server is graded on its wire format),
+//! then those that hold connections, then those that may kill it, each alone. After a check
+//! that left a request unanswered (and after every risky one) the runner asks whether the
+//! server still answers; once it does not, the rest are skipped as "server down".
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
+
+use super::catalogue::CHECKS;
+use super::{Check, Context, Docroot, Level, Outcome, Phase, Verdict};
+use crate::wire::connection::{ConnectError, RecordingStream, display_target};
+use crate::wire::transcript::Transcript;
+
+/// What to check and how.
+#[derive(Clone, Debug)]
+pub struct SuiteConfig {
+    pub host: String,
+    pub port: u16,
+    /// Bound on every wait for the server.
+    pub timeout: Duration,
+    pub docroot: Docroot,
+    /// Only checks whose id starts with one of these (all when empty).
+    pub only: Vec<String>,
+    /// Not the checks whose id starts with one of these.
+    pub skip: Vec<String>,
+}
+
+impl SuiteConfig {
+    pub fn new(host: impl Into<String>, port: u16) -> SuiteConfig {
+        SuiteConfig {
+            host: host.into(),
+            port,
+            timeout: Duration::from_secs(5),
+            docroot: Docroot::Embedded,
+            only: Vec::new(),
+            skip: Vec::new(),
+        }
+    }
+
+    fn selects(&self, check: &Check) -> bool {
+        (self.only.is_empty() || self.only.iter().any(|p| check.id.starts_with(p.as_str())))
+            && !self.skip.iter().any(|p| check.id.starts_with(p.as_str()))
+    }
+}
+
+/// One check's result.
+#[derive(Clone, Debug)]
+pub struct CheckResult {
+    pub check: &'static Check,
+    pub outcome: Outcome,
+    pub verdict: Verdict,
+    pub transcripts: Vec<Transcript>,
+    pub elapsed: Duration,
+}
+
+/// The whole run.
+#[derive(Clone, Debug)]
+pub struct Suite {
+    pub target: String,
+    /// In catalogue order.
+    pub results: Vec<CheckResult>,
+    /// The check after which the server stopped answering.
+    pub died_after: Option<&'static str>,
+    /// Nothing listened on the port at all (then `results` is empty).
+    pub unreachable: Option<String>,
+    /// The server took the connection but never answered the first request (then every
+    /// check is skipped, and the run fails).
+    pub silent: Option<String>,
+    pub elapsed: Duration,
+}
+
+impl Suite {
+    pub fn count(&self, verdict: Verdict) -> usize {
+        self.results.iter().filter(|r| r.verdict == verdict).count()
+    }
+
+    /// The exit status: 0 when no assignment or must check failed, 1 when one did, 2 when
+    /// nothing listens.
+    pub fn exit_code(&self) -> u8 {
+        if self.unreachable.is_some() {
+            2
+        } else if self.silent.is_some() || self.count(Verdict::Fail) > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+pub fn run(config: &SuiteConfig) -> Suite {
+    let started = Instant::now();
+    let target = display_target(&config.host, config.port);
+    let mut suite = Suite {
+        target: target.clone(),
+        results: Vec::new(),
+        died_after: None,
+        unreachable: None,
+        silent: None,
+        elapsed: Duration::ZERO,
+    };
+    // First: does anything listen, and does it answer at all? (Connecting and hanging up
+    // without a word would itself be the empty-connection test, so ask something plain.)
+    match RecordingStream::connect(&config.host, config.port, config.timeout) {
+        Ok(mut connection) => {
+            let request = format!("HEAD / HTTP/1.1\r\nHost: {target}\r\nConnection: close\r\n\r\n");
+            let _ = connection.send(request.as_bytes());
+            let mut received = Vec::new();
+            let (bytes, _) = crate::wire::probe::read_response(
+                &mut connection,
+                &mut received,
+                true,
+                config.timeout,
+                Some(Duration::from_millis(300)),
+            );
+            connection.close();
+            if bytes.is_empty() {
+                let why = format!(
+                    "the server accepts connections but sent nothing back to \"HEAD / HTTP/1.1\" within {:.1} s",
+                    config.timeout.as_secs_f64()
+                );
+                suite.results = CHECKS
+                    .iter()
+                    .filter(|c| config.selects(c))
+                    .map(|check| CheckResult {
+                        check,
+                        outcome: Outcome::skip("server down: it did not answer the first request"),
+                        verdict: Verdict::Skip,
+                        transcripts: Vec::new(),
+                        elapsed: Duration::ZERO,
+                    })
+                    .collect();
+                suite.silent = Some(why);
+                suite.elapsed = started.elapsed();
+                return suite;
+            }
+        }
+        Err((error, _)) => {
+            suite.unreachable = Some(match error {
+                ConnectError::Refused { addr } => {
+                    format!("nothing listens on {addr} — is the server running?")
+                }
+                other => other.to_string(),
+            });
+            suite.elapsed = started.elapsed();
+            return suite;
+        }
+    }
+    let context = Context::new(
+        &config.host,
+        config.port,
+        config.timeout,
+        config.docroot.clone(),
+    );
+    let selected: Vec<&'static Check> = CHECKS.iter().filter(|c| config.selects(c)).collect();
+    let mut results: Vec<CheckResult> = Vec::new();
+    for phase in [Phase::Safe, Phase::Alone, Phase::Risky] {
+        for check in selected.iter().filter(|c| c.phase == phase) {
+            results.push(run_one(check, &context, &mut suite.died_after));
+        }
+    }
+    results.sort_by_key(|r| CHECKS.iter().position(|c| c.id == r.check.id));
+    suite.results = results;
+    suite.elapsed = started.elapsed();
+    suite
+}
+
+fn run_one(
+    check: &'static Check,
+    context: &Context,
+    died_after: &mut Option<&'static str>,
+) -> CheckResult {
+    let started = Instant::now();
+    let outcome = if let Some(dead) = died_after {
+        Outcome::skip(format!("server down: it stopped answering after {dead}"))
+    } else if let Some(missing) = check
+        .needs
+        .iter()
+        .find(|f| context.docroot.file(f).is_none())
+    {
+        Outcome::skip(format!("the docroot has no {missing}"))
+    } else {
+        let _ = context.take_trouble();
+        let outcome =
+            catch_unwind(AssertUnwindSafe(|| (check.run)(context))).unwrap_or_else(|_| {
+                Outcome::fail(
+                    "a check that completes",
+                    "the check itself failed (a bug in httplab)",
+                    &[],
+                )
+            });
+        if (context.take_trouble() || check.phase == Phase::Risky) && !context.alive() {
+            *died_after = Some(check.id);
+        }
+        outcome
+    };
+    let verdict = match (&outcome, check.level) {
+        (Outcome::Pass { .. }, _) => Verdict::Pass,
+        (Outcome::Skip { .. }, _) => Verdict::Skip,
+        (Outcome::Fail { .. }, Level::Should) => Verdict::Warn,
+        (Outcome::Fail { .. }, _) => Verdict::Fail,
+    };
+    CheckResult {
+        check,
+        outcome,
+        verdict,
+        transcripts: context.take_transcripts(),
+        elapsed: started.elapsed(),
+    }
+}

@@ -1,0 +1,247 @@
+//! The bytes of the response itself: status line, line ends, lengths, types, dates.
+
+use super::{Context, Outcome, Send, expect};
+use crate::http::Status;
+use crate::render::visible;
+use crate::wire::message;
+
+pub fn status_line(context: &Context) -> Outcome {
+    let reply = context.get("/helloWorld.html");
+    if !reply.answered() {
+        return Outcome::fail("a response", reply.describe(), &[]);
+    }
+    let line_end = reply
+        .bytes
+        .iter()
+        .position(|b| *b == b'\n')
+        .map_or(reply.bytes.len(), |i| i + 1);
+    let line = &reply.bytes[..line_end];
+    // The line's end (CRLF or a bare LF) is wire.crlf's business: each fault is named once.
+    let content = line.strip_suffix(b"\n").unwrap_or(line);
+    let content = content.strip_suffix(b"\r").unwrap_or(content);
+    let expected = "HTTP/1.x, a space, three digits, a space, a reason — and nothing before it";
+    let well_formed = content.len() >= 13
+        && content.starts_with(b"HTTP/1.")
+        && content[7].is_ascii_digit()
+        && content[8] == b' '
+        && content[9..12].iter().all(u8::is_ascii_digit)
+        && content[12] == b' '
+        && !content[13..]
+            .iter()
+            .any(|b| b.is_ascii_control() && *b != b'\t');
+    if well_formed {
+        Outcome::pass()
+    } else {
+        let why = if !content.starts_with(b"HTTP/") {
+            match content.windows(5).position(|w| w == b"HTTP/") {
+                Some(n) => format!("{n} byte(s) before HTTP/: {:?}", visible(&content[..n])),
+                None => "no HTTP/ at the start".to_string(),
+            }
+        } else {
+            "the parts are not separated as the grammar says".to_string()
+        };
+        Outcome::fail(expected, format!("{:?}: {why}", visible(content)), line)
+    }
+}
+
+pub fn crlf(context: &Context) -> Outcome {
+    let reply = context.get("/helloWorld.html");
+    if !reply.answered() {
+        return Outcome::fail("a response", reply.describe(), &[]);
+    }
+    let head = reply.head();
+    let bare = head
+        .iter()
+        .enumerate()
+        .filter(|(i, b)| **b == b'\n' && (*i == 0 || head[i - 1] != b'\r'))
+        .count();
+    let expected =
+        "every head line ending in CRLF (\\r\\n), and an empty line (CRLF CRLF) ending the head";
+    if !reply.head_complete() {
+        return Outcome::fail(
+            expected,
+            "the head never ends: no empty line after the header fields",
+            head,
+        );
+    }
+    if bare > 0 {
+        return Outcome::fail(
+            expected,
+            format!("{bare} line(s) ending in a bare LF (\\n)"),
+            head,
+        );
+    }
+    if !head.ends_with(b"\r\n\r\n") {
+        return Outcome::fail(expected, "the head does not end in CRLF CRLF", head);
+    }
+    Outcome::pass()
+}
+
+/// Content-Length counts bytes: shown on a page whose bytes outnumber its characters.
+pub fn content_length(context: &Context) -> Outcome {
+    let Some(file) = context.docroot.file("unicode.html") else {
+        return Outcome::skip("the docroot has no unicode.html");
+    };
+    let reply = context.send(
+        &context.request("GET", "/unicode.html", "HTTP/1.1", &[]),
+        Send {
+            read_to_close: true,
+            ..Send::default()
+        },
+    );
+    if reply.code() != Some(200) {
+        return Outcome::fail("200 and unicode.html", reply.describe(), &reply.bytes);
+    }
+    let after = reply.after_head();
+    let Some(declared) = reply.field("content-length") else {
+        return if after == file {
+            Outcome::pass_with("no Content-Length: the body ends at the close (HTTP/1.0 style)")
+        } else {
+            Outcome::fail(
+                "the body of unicode.html",
+                expect::difference(&file, after),
+                &reply.bytes,
+            )
+        };
+    };
+    let expected = format!(
+        "Content-Length: {} (the file's bytes; it has {} characters)",
+        file.len(),
+        String::from_utf8_lossy(&file).chars().count()
+    );
+    match declared.parse::<usize>() {
+        Ok(n) if n == after.len() && after == file => Outcome::pass(),
+        Ok(n) => {
+            let chars = String::from_utf8_lossy(&file).chars().count();
+            let hint = if n == chars {
+                " — the character count, not the byte count"
+            } else {
+                ""
+            };
+            Outcome::fail(
+                expected,
+                format!(
+                    "Content-Length: {n}{hint}, and {} bytes after the head",
+                    after.len()
+                ),
+                reply.head(),
+            )
+        }
+        Err(_) => Outcome::fail(
+            expected,
+            format!("Content-Length: {declared:?}, not a number"),
+            reply.head(),
+        ),
+    }
+}
+
+pub fn binary(context: &Context) -> Outcome {
+    let reply = context.get("/logo.png");
+    expect::file(context, &reply, "logo.png")
+}
+
+pub fn content_type(context: &Context) -> Outcome {
+    for (path, want) in [
+        ("/helloWorld.html", "text/html"),
+        ("/style.css", "text/css"),
+    ] {
+        let reply = context.get(path);
+        let got = reply.field("content-type");
+        let matches = got.as_deref().is_some_and(|t| {
+            t.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case(want)
+        });
+        if !matches {
+            let got = match got {
+                Some(t) => format!("Content-Type: {t} for {path}"),
+                None if reply.answered() => format!("no Content-Type for {path}"),
+                None => reply.describe(),
+            };
+            return Outcome::fail(
+                format!("Content-Type: {want} for {path}"),
+                got,
+                reply.head(),
+            );
+        }
+    }
+    Outcome::pass()
+}
+
+pub fn date(context: &Context) -> Outcome {
+    let reply = context.get("/helloWorld.html");
+    let expected = "a Date field in IMF-fixdate form, like Date: Wed, 25 Nov 2026 15:00:00 GMT";
+    match reply.field("date") {
+        None if reply.answered() => Outcome::fail(expected, "no Date field", reply.head()),
+        None => Outcome::fail(expected, reply.describe(), &[]),
+        Some(value) if is_imf_fixdate(&value) => Outcome::pass(),
+        Some(value) => Outcome::fail(expected, format!("Date: {value}"), reply.head()),
+    }
+}
+
+/// `Sun, 06 Nov 1994 08:49:37 GMT`, the only form a sender may write (RFC 9110 §5.6.7).
+fn is_imf_fixdate(value: &str) -> bool {
+    value.len() == 29
+        && value.ends_with(" GMT")
+        && httpdate::parse_http_date(value).is_ok()
+        && value.as_bytes()[3] == b','
+}
+
+pub fn reason(context: &Context) -> Outcome {
+    for path in ["/helloWorld.html", "/httplab-no-such-file.html"] {
+        let reply = context.get(path);
+        let Some(code) = reply.code() else {
+            return Outcome::fail("a status line", reply.describe(), &reply.bytes);
+        };
+        let first = message::head_lines(reply.head())
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        let first = String::from_utf8_lossy(first).into_owned();
+        // From HTTP/ on, whatever came before it (wire.status-line judges that).
+        let line = first
+            .find("HTTP/")
+            .map_or(first.as_str(), |at| &first[at..]);
+        let reason = line.splitn(3, ' ').nth(2).unwrap_or("").trim().to_string();
+        let canonical = Status(code).canonical_reason().unwrap_or("");
+        if !canonical.is_empty() && !reason.eq_ignore_ascii_case(canonical) {
+            return Outcome::fail(
+                format!("{code} {canonical}"),
+                format!("{code} {reason}: the phrase says something else than the code"),
+                first.as_bytes(),
+            );
+        }
+    }
+    Outcome::pass()
+}
+
+/// A response sent in a few writes, not one TCP segment per byte.
+pub fn segments(context: &Context) -> Outcome {
+    let reply = context.send(
+        &context.request("GET", "/unicode.html", "HTTP/1.1", &[]),
+        Send {
+            read_to_close: true,
+            ..Send::default()
+        },
+    );
+    let Some(segments) = reply.data_segments else {
+        return Outcome::skip("this system does not count TCP segments");
+    };
+    if !reply.answered() {
+        return Outcome::fail("a response", reply.describe(), &[]);
+    }
+    let bytes = reply.bytes.len();
+    if segments <= 8 {
+        Outcome::pass_with(format!("{bytes} bytes in {segments} TCP segment(s)"))
+    } else {
+        Outcome::fail(
+            "a small response in a few TCP segments (one send of the whole response)",
+            format!(
+                "{bytes} bytes in {segments} TCP segments: the server sends in tiny pieces (one send() per byte or per line?)"
+            ),
+            &reply.bytes[..bytes.min(64)],
+        )
+    }
+}

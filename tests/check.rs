@@ -1,0 +1,313 @@
+//! `httplab check` proven: all green against httplab, exactly the right failures against
+//! each `serve --flaw`, and the truth about servers we did not write — the seed's own Python
+//! servers, Python's http.server and nginx — so a change that makes the checker lie about a
+//! real server fails the build.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use common::peers::{self, Peer};
+use httplab::check::runner::Suite;
+use httplab::check::{Docroot, SuiteConfig, Verdict, report, run};
+use httplab::wire::report::Style;
+
+use Verdict::{Fail, Skip, Warn};
+
+fn check(port: u16) -> Suite {
+    run(&SuiteConfig::new("127.0.0.1", port))
+}
+
+/// The checks that did not pass, with their verdicts.
+fn not_passed(suite: &Suite) -> BTreeMap<&'static str, Verdict> {
+    suite
+        .results
+        .iter()
+        .filter(|r| r.verdict != Verdict::Pass)
+        .map(|r| (r.check.id, r.verdict))
+        .collect()
+}
+
+fn assert_not_passed(what: &str, suite: &Suite, expected: &[(&'static str, Verdict)]) {
+    assert_not_passed_except(what, suite, expected, &[]);
+}
+
+/// As `assert_not_passed`, but the checks in `either` may pass or fail.
+fn assert_not_passed_except(
+    what: &str,
+    suite: &Suite,
+    expected: &[(&'static str, Verdict)],
+    either: &[&str],
+) {
+    let expected: BTreeMap<&'static str, Verdict> = expected.iter().copied().collect();
+    let mut got = not_passed(suite);
+    got.retain(|id, _| !either.contains(id));
+    assert_eq!(
+        got,
+        expected,
+        "{what}: the checks that did not pass differ from what this server really does; the report:\n{}",
+        report::render(suite, Style { color: false })
+    );
+}
+
+#[test]
+fn httplab_passes_every_check() {
+    let peer = peers::httplab(&[]);
+    let started = Instant::now();
+    let suite = check(peer.port);
+    let elapsed = started.elapsed();
+    assert_not_passed("httplab serve", &suite, &[]);
+    assert_eq!(suite.results.len(), httplab::check::catalogue::CHECKS.len());
+    assert_eq!(suite.exit_code(), 0);
+    eprintln!("the whole suite against httplab took {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+}
+
+/// Each flaw, and the checks it must fail — no more, no fewer.
+const FLAWS: &[(&str, &[(&str, Verdict)])] = &[
+    ("leading-space", &[("wire.status-line", Fail)]),
+    ("bare-lf", &[("wire.crlf", Fail)]),
+    ("char-length", &[("wire.content-length", Fail)]),
+    ("byte-per-send", &[("wire.segments", Warn)]),
+    ("single-recv", &[("robust.split-request", Fail)]),
+    ("single-thread", &[("assignment.concurrent", Fail)]),
+    ("die-on-empty", &[("robust.empty-connection", Fail)]),
+    (
+        "bad-404",
+        &[("assignment.not-found", Fail), ("wire.reason", Warn)],
+    ),
+    ("text-mode", &[("wire.binary", Fail)]),
+    ("no-traversal-guard", &[("security.traversal", Fail)]),
+];
+
+#[test]
+fn every_flaw_fails_exactly_its_checks() {
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let runs: Vec<_> = FLAWS
+            .iter()
+            .map(|(flaw, expected)| {
+                scope.spawn(move || {
+                    let peer = peers::httplab(&[flaw]);
+                    let suite = check(peer.port);
+                    let expected: BTreeMap<&str, Verdict> = expected.iter().copied().collect();
+                    let got = not_passed(&suite);
+                    (got != expected).then(|| {
+                        format!(
+                            "--flaw {flaw}: expected {expected:?}, got {got:?}\n{}",
+                            report::render(&suite, Style { color: false })
+                        )
+                    })
+                })
+            })
+            .collect();
+        runs.into_iter().filter_map(|r| r.join().unwrap()).collect()
+    });
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn a_server_that_dies_on_an_empty_connection_is_reported_as_down() {
+    let peer = peers::httplab(&["die-on-empty"]);
+    let suite = check(peer.port);
+    assert_eq!(suite.died_after, Some("robust.empty-connection"));
+    let text = report::render(&suite, Style { color: false });
+    assert!(
+        text.contains("The server stopped answering after robust.empty-connection"),
+        "{text}"
+    );
+    assert_eq!(suite.exit_code(), 1);
+}
+
+#[test]
+fn the_seeds_single_threaded_server() {
+    let peer: Peer = peers::seed_server("seed_server.py");
+    let suite = check(peer.port);
+    // Graded on its wire format before anything can kill it; the PNG (read in text mode)
+    // kills it, and the checks after are skipped, not failed.
+    assert_eq!(suite.died_after, Some("wire.binary"));
+    assert_not_passed_except(
+        "the seed's single-threaded server",
+        &suite,
+        &[
+            ("assignment.not-found", Fail),
+            ("assignment.concurrent", Fail),
+            ("wire.status-line", Fail),
+            ("wire.crlf", Fail),
+            ("wire.content-length", Fail),
+            ("wire.content-type", Warn),
+            ("wire.date", Fail),
+            ("wire.reason", Warn),
+            ("wire.segments", Warn),
+            ("wire.binary", Fail),
+            ("http.head", Fail),
+            ("http.method-not-allowed", Warn),
+            ("http.unknown-method", Warn),
+            ("http.version", Warn),
+            ("http.host-required", Fail),
+            ("http.query", Warn),
+            ("http.percent-decoding", Warn),
+            ("http.directory", Warn),
+            ("http.whitespace-before-colon", Fail),
+            ("http.conflicting-length", Fail),
+            ("http.absolute-form", Fail),
+            ("http.not-modified", Warn),
+            ("robust.split-request", Fail),
+            ("robust.large-head", Fail),
+            ("robust.garbage", Skip),
+            ("robust.empty-connection", Skip),
+            ("security.traversal", Fail),
+        ],
+        // One thread and listen(1): twenty clients at once overflow the accept queue, the
+        // kernel drops their handshakes and they retry after growing pauses, so whether the
+        // last is served within the check's patience depends on the machine's load.
+        &["assignment.parallel"],
+    );
+}
+
+#[test]
+fn the_seeds_multithreaded_server() {
+    let peer: Peer = peers::seed_server("seed_threaded_server.py");
+    let suite = run(&SuiteConfig {
+        timeout: Duration::from_secs(2),
+        ..SuiteConfig::new("127.0.0.1", peer.port)
+    });
+    // A thread that dies on the PNG leaves its socket open: the server lives on.
+    assert_eq!(suite.died_after, None);
+    assert_not_passed(
+        "the seed's multithreaded server",
+        &suite,
+        &[
+            ("assignment.not-found", Fail),
+            ("wire.status-line", Fail),
+            ("wire.crlf", Fail),
+            ("wire.content-length", Fail),
+            ("wire.content-type", Warn),
+            ("wire.date", Fail),
+            ("wire.reason", Warn),
+            ("wire.segments", Warn),
+            ("wire.binary", Fail),
+            ("http.head", Fail),
+            ("http.method-not-allowed", Warn),
+            ("http.unknown-method", Warn),
+            ("http.version", Warn),
+            ("http.host-required", Fail),
+            ("http.query", Warn),
+            ("http.percent-decoding", Warn),
+            ("http.directory", Warn),
+            ("http.whitespace-before-colon", Fail),
+            ("http.conflicting-length", Fail),
+            ("http.absolute-form", Fail),
+            ("http.not-modified", Warn),
+            ("robust.split-request", Fail),
+            ("robust.large-head", Fail),
+            ("robust.garbage", Fail),
+            ("security.traversal", Fail),
+        ],
+    );
+}
+
+#[test]
+fn python_http_server() {
+    let peer = peers::python_http_server();
+    let suite = check(peer.port);
+    assert_not_passed(
+        "python3 -m http.server",
+        &suite,
+        &[
+            // "404 File not found"
+            ("wire.reason", Warn),
+            // Its error pages for HTTP/2.0 and for garbage go out HTTP/0.9-style: no status line.
+            ("http.version", Warn),
+            ("robust.garbage", Fail),
+            // It does not check Host, field syntax or Content-Length on a GET...
+            ("http.host-required", Fail),
+            ("http.whitespace-before-colon", Fail),
+            ("http.conflicting-length", Fail),
+            // ...joins an absolute-form target to its folder as a path...
+            ("http.absolute-form", Fail),
+            // ...and closes on an empty line before the request line.
+            ("http.leading-empty-line", Warn),
+        ],
+    );
+}
+
+#[test]
+fn nginx() {
+    let peer = peers::nginx();
+    let suite = check(peer.port);
+    assert_not_passed(
+        "nginx",
+        &suite,
+        &[
+            // nginx answers POST and unknown methods on static files with a 405 that has no Allow.
+            ("http.method-not-allowed", Warn),
+            ("http.unknown-method", Warn),
+        ],
+    );
+}
+
+#[test]
+fn a_server_that_never_answers_is_done_with_quickly() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let holder = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        listener.set_nonblocking(true).unwrap();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(40) {
+            if let Ok((stream, _)) = listener.accept() {
+                held.push(stream);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    let started = Instant::now();
+    let suite = check(port);
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(suite.silent.is_some());
+    assert!(suite.results.iter().all(|r| r.verdict == Skip));
+    assert_eq!(suite.exit_code(), 1);
+    drop(holder);
+}
+
+#[test]
+fn nothing_listening_is_exit_status_2() {
+    let suite = check(peers::free_port());
+    assert!(
+        suite
+            .unreachable
+            .as_deref()
+            .is_some_and(|w| w.contains("nothing listens"))
+    );
+    assert_eq!(suite.exit_code(), 2);
+}
+
+#[test]
+fn a_docroot_without_a_fixture_skips_the_checks_that_need_it() {
+    let peer = peers::httplab(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("helloWorld.html"),
+        httplab::fixtures::get("helloWorld.html").unwrap(),
+    )
+    .unwrap();
+    let suite = run(&SuiteConfig {
+        docroot: Docroot::Folder(dir.path().to_path_buf()),
+        only: vec!["assignment".into(), "wire.binary".into()],
+        ..SuiteConfig::new("127.0.0.1", peer.port)
+    });
+    let verdicts: BTreeMap<&str, Verdict> = suite
+        .results
+        .iter()
+        .map(|r| (r.check.id, r.verdict))
+        .collect();
+    assert_eq!(verdicts["assignment.get"], Verdict::Pass);
+    assert_eq!(verdicts["assignment.parallel"], Skip);
+    assert_eq!(verdicts["wire.binary"], Skip);
+    assert_eq!(verdicts.len(), 5, "--only takes prefixes: {verdicts:?}");
+}

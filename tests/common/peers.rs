@@ -1,0 +1,184 @@
+//! Servers the tests start and stop themselves, each on a free loopback port: httplab's own
+//! binary (with flaws), Python's http.server, the seed's Python servers, nginx.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A server process, killed (by its PID) when dropped.
+pub struct Peer {
+    pub child: Child,
+    pub port: u16,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until something accepts on `port` (connecting and closing: only for servers that
+/// survive an empty connection).
+fn wait_for_port(port: u16, what: &str) {
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{what} did not start on port {port}"
+        );
+        std::thread::sleep(Duration::from_millis(30));
+    }
+}
+
+/// httplab's fixtures written into a fresh temp dir.
+pub fn fixture_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    httplab::fixtures::write_to(dir.path()).unwrap();
+    dir
+}
+
+/// `httplab serve fixtures --port 0 [--flaw F]`, the real binary.
+pub fn httplab(flaws: &[&str]) -> Peer {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_httplab"));
+    command
+        .args(["serve", "fixtures", "--port", "0", "--quiet"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if !flaws.is_empty() {
+        command.arg("--flaw").arg(flaws.join(","));
+    }
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut banner = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut banner)
+        .unwrap();
+    let port = banner
+        .split("http://127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in banner {banner:?}"));
+    Peer {
+        child,
+        port,
+        _dir: None,
+    }
+}
+
+/// `python3 -m http.server` serving the fixtures.
+pub fn python_http_server() -> Peer {
+    let dir = fixture_dir();
+    let port = free_port();
+    let child = Command::new("python3")
+        .args([
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            &port.to_string(),
+        ])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 is installed (just test installs it)");
+    wait_for_port(port, "python3 -m http.server");
+    Peer {
+        child,
+        port,
+        _dir: Some(dir),
+    }
+}
+
+/// One of the seed's servers (`tests/peers/*.py`) serving the fixtures. Readiness comes from
+/// its "Ready to serve..." line: an empty probe connection would kill it.
+pub fn seed_server(script: &str) -> Peer {
+    let dir = fixture_dir();
+    let port = free_port();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/peers")
+        .join(script);
+    let mut child = Command::new("python3")
+        .arg("-u")
+        .arg(&script)
+        .arg(port.to_string())
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 is installed");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "Ready to serve...", "{script:?} did not start");
+    // Keep reading what it prints: a closed pipe would kill it at its next print().
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    Peer {
+        child,
+        port,
+        _dir: Some(dir),
+    }
+}
+
+/// nginx (Debian's) serving the fixtures with a generated config: one worker, no daemon.
+pub fn nginx() -> Peer {
+    let dir = fixture_dir();
+    let state = dir.path().join(".nginx");
+    std::fs::create_dir_all(&state).unwrap();
+    let port = free_port();
+    let user = if unsafe { libc::geteuid() } == 0 {
+        "user root;\n"
+    } else {
+        ""
+    };
+    let state_dir = state.display();
+    let config = format!(
+        "{user}worker_processes 1;\ndaemon off;\nmaster_process off;\npid {state_dir}/nginx.pid;\n\
+         error_log {state_dir}/error.log;\nevents {{ worker_connections 1024; }}\nhttp {{\n\
+         include /etc/nginx/mime.types;\ndefault_type application/octet-stream;\naccess_log off;\n\
+         client_body_temp_path {state_dir}/body;\nproxy_temp_path {state_dir}/proxy;\n\
+         fastcgi_temp_path {state_dir}/fastcgi;\nuwsgi_temp_path {state_dir}/uwsgi;\nscgi_temp_path {state_dir}/scgi;\n\
+         server {{ listen 127.0.0.1:{port}; root {}; autoindex on; }}\n}}\n",
+        dir.path().display()
+    );
+    let config_path = state.join("nginx.conf");
+    std::fs::write(&config_path, config).unwrap();
+    let nginx = ["/usr/sbin/nginx", "nginx"]
+        .into_iter()
+        .find(|p| Command::new(p).arg("-v").output().is_ok());
+    let nginx = nginx
+        .expect("nginx is not installed: `just test` installs it (apt-get install nginx-light)");
+    let child = Command::new(nginx)
+        .arg("-c")
+        .arg(&config_path)
+        .arg("-p")
+        .arg(&state)
+        .arg("-e")
+        .arg(state.join("error.log"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port, "nginx");
+    Peer {
+        child,
+        port,
+        _dir: Some(dir),
+    }
+}
