@@ -6,9 +6,8 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use httplab::wire::RecordingStream;
 use httplab::wire::analysis::Ending;
@@ -187,67 +186,9 @@ fn garbage() {
     );
 }
 
-/// Python's `http.server` in a temp dir, on a free port; killed when dropped.
-struct PythonServer {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for PythonServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn python_http_server() -> PythonServer {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("helloWorld.html"),
-        b"<head>Hello world!</head>\n<body>abcdefg</body>\n",
-    )
-    .unwrap();
-    let port = free_port();
-    let child = Command::new("python3")
-        .args([
-            "-m",
-            "http.server",
-            "--bind",
-            "127.0.0.1",
-            &port.to_string(),
-        ])
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3 is installed (just test installs it)");
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "python http.server did not start"
-        );
-        thread::sleep(Duration::from_millis(50));
-    }
-    PythonServer {
-        child,
-        port,
-        _dir: dir,
-    }
-}
-
 #[test]
 fn probe_reads_what_python_http_server_really_sends() {
-    let python = python_http_server();
+    let python = common::peers::python_http_server();
     let report = probe(&config(python.port, "/helloWorld.html")).unwrap();
     let exchange = &report.exchanges[0];
     let response = String::from_utf8_lossy(&exchange.response);

@@ -105,6 +105,23 @@ impl Outcome {
         Outcome::Skip { why: why.into() }
     }
 
+    /// A failure with more said about its circumstances: `expected` and `got` get the
+    /// suffixes; other outcomes pass through.
+    pub fn explained(self, expected_suffix: &str, got_suffix: &str) -> Outcome {
+        match self {
+            Outcome::Fail {
+                expected,
+                got,
+                evidence,
+            } => Outcome::Fail {
+                expected: expected + expected_suffix,
+                got: got + got_suffix,
+                evidence,
+            },
+            other => other,
+        }
+    }
+
     pub fn is_pass(&self) -> bool {
         matches!(self, Outcome::Pass { .. })
     }

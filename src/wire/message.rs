@@ -117,50 +117,45 @@ pub fn complete_length(bytes: &[u8], request_was_head: bool) -> Option<usize> {
 
 /// The length of a complete chunked body (through its trailer section), if it is complete.
 pub fn chunked_end(body: &[u8]) -> Option<usize> {
+    read_chunked(body).map(|(end, _)| end)
+}
+
+/// The payload of a complete chunked body (chunk data joined), for comparing with a file.
+pub fn dechunk(body: &[u8]) -> Option<Vec<u8>> {
+    read_chunked(body).map(|(_, payload)| payload)
+}
+
+/// Walks a chunked body (RFC 9112 §7.1) leniently (bare LFs allowed): its length through
+/// the trailer section and its payload, or `None` while it is incomplete or unreadable.
+fn read_chunked(body: &[u8]) -> Option<(usize, Vec<u8>)> {
+    let line_after = |at: usize| -> Option<(&[u8], usize)> {
+        let end = at + body.get(at..)?.iter().position(|b| *b == b'\n')?;
+        Some((&body[at..end], end + 1))
+    };
+    let mut payload = Vec::new();
     let mut at = 0;
     loop {
-        let line_end = at + body[at..].iter().position(|b| *b == b'\n')?;
-        let size_line = trim(&body[at..line_end]);
-        let size_hex = size_line.split(|b| *b == b';').next().unwrap_or_default();
+        let (size_line, next) = line_after(at)?;
+        let size_hex = trim(size_line)
+            .split(|b| *b == b';')
+            .next()
+            .unwrap_or_default();
         let size = usize::from_str_radix(std::str::from_utf8(trim(size_hex)).ok()?, 16).ok()?;
-        at = line_end + 1;
+        at = next;
         if size == 0 {
             // Trailer fields, then an empty line.
             loop {
-                let end = at + body[at..].iter().position(|b| *b == b'\n')?;
-                let line = &body[at..end];
-                at = end + 1;
+                let (line, next) = line_after(at)?;
+                at = next;
                 if line.is_empty() || line == b"\r" {
-                    return Some(at);
+                    return Some((at, payload));
                 }
             }
         }
-        at = at.checked_add(size)?;
-        if body.len() < at {
-            return None;
-        }
-        // The CRLF after the chunk data.
-        let end = at + body[at..].iter().position(|b| *b == b'\n')?;
-        at = end + 1;
-    }
-}
-
-/// The payload of a chunked body (chunk data joined), for comparing with a file.
-pub fn dechunk(body: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    loop {
-        let line_end = at + body[at..].iter().position(|b| *b == b'\n')?;
-        let size_line = trim(&body[at..line_end]);
-        let size_hex = size_line.split(|b| *b == b';').next().unwrap_or_default();
-        let size = usize::from_str_radix(std::str::from_utf8(trim(size_hex)).ok()?, 16).ok()?;
-        at = line_end + 1;
-        if size == 0 {
-            return Some(out);
-        }
-        out.extend_from_slice(body.get(at..at.checked_add(size)?)?);
-        at += size;
-        at += body[at..].iter().position(|b| *b == b'\n')? + 1;
+        payload.extend_from_slice(body.get(at..at.checked_add(size)?)?);
+        // The line end after the chunk data.
+        let (_, next) = line_after(at + size)?;
+        at = next;
     }
 }
 
