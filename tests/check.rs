@@ -64,6 +64,20 @@ fn httplab_passes_every_check() {
     assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
 }
 
+#[test]
+fn httplab_passes_every_check_in_both_models() {
+    for model in ["events", "threads"] {
+        let peer = peers::httplab_with(&["--model", model]);
+        assert_not_passed(
+            &format!("httplab serve --model {model}"),
+            &check(peer.port),
+            &[],
+        );
+    }
+    let one_worker = peers::httplab_with(&["--workers", "1"]);
+    assert_not_passed("httplab serve --workers 1", &check(one_worker.port), &[]);
+}
+
 /// Each flaw, and the checks it must fail — no more, no fewer.
 const FLAWS: &[(&str, &[(&str, Verdict)])] = &[
     ("leading-space", &[("wire.status-line", Fail)]),

@@ -9,8 +9,31 @@ use std::time::{Duration, Instant};
 
 const HELLO: &[u8] = b"<head>Hello world!</head>\n<body>abcdefg</body>\n";
 
+/// A child process that is killed if the test ends early (a failed assertion).
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for Running {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
 /// `httplab serve ARGS --port 0`, returning the child and the URL from its banner.
-fn serve(args: &[&str]) -> (Child, String) {
+fn serve(args: &[&str]) -> (Running, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_httplab"))
         .arg("serve")
         .args(args)
@@ -35,7 +58,7 @@ fn serve(args: &[&str]) -> (Child, String) {
         "{banner}"
     );
     assert!(banner.ends_with("/ (Ctrl-C to stop)\n"), "{banner}");
-    (child, url)
+    (Running(child), url)
 }
 
 fn terminate(child: &mut Child) -> std::process::ExitStatus {

@@ -1,5 +1,6 @@
 //! The socket layer against real TCP connections: requests in pieces and in bunches, empty
-//! connections, keep-alive, timeouts, limits and shutdown.
+//! connections, keep-alive, timeouts, limits and shutdown — each test run against both
+//! connection models (the event loop and a thread per connection).
 
 mod common;
 
@@ -9,6 +10,7 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use common::{RawResponse, read_response, read_to_close, start_server};
+use httplab::server::Model;
 
 const HELLO: &[u8] = b"<head>Hello world!</head>\n<body>abcdefg</body>\n";
 
@@ -29,9 +31,8 @@ fn one(stream: &mut TcpStream, pending: &mut Vec<u8>) -> RawResponse {
     read_response(stream, pending, false)
 }
 
-#[test]
-fn a_request_written_one_byte_at_a_time_is_answered() {
-    let server = start_server(&common::fixtures_dir(), |_| {});
+fn a_request_written_one_byte_at_a_time_is_answered(model: Model) {
+    let server = start_server(&common::fixtures_dir(), |c| c.model = model);
     let mut stream = connect(server.addr);
     for byte in get("/helloWorld.html") {
         stream.write_all(&[byte]).unwrap();
@@ -42,9 +43,8 @@ fn a_request_written_one_byte_at_a_time_is_answered() {
     assert_eq!(response.body, HELLO);
 }
 
-#[test]
-fn pipelined_requests_are_answered_in_order() {
-    let server = start_server(&common::fixtures_dir(), |_| {});
+fn pipelined_requests_are_answered_in_order(model: Model) {
+    let server = start_server(&common::fixtures_dir(), |c| c.model = model);
     let mut stream = connect(server.addr);
     let mut both = get("/helloWorld.html");
     both.extend_from_slice(&get("/missing.html"));
@@ -62,9 +62,8 @@ fn pipelined_requests_are_answered_in_order() {
     );
 }
 
-#[test]
-fn three_requests_on_one_connection() {
-    let server = start_server(&common::fixtures_dir(), |_| {});
+fn three_requests_on_one_connection(model: Model) {
+    let server = start_server(&common::fixtures_dir(), |c| c.model = model);
     let mut stream = connect(server.addr);
     let mut pending = Vec::new();
     for path in ["/helloWorld.html", "/unicode.html", "/sub/"] {
@@ -85,9 +84,8 @@ fn three_requests_on_one_connection() {
     );
 }
 
-#[test]
-fn an_empty_connection_does_not_hurt_the_server() {
-    let server = start_server(&common::fixtures_dir(), |_| {});
+fn an_empty_connection_does_not_hurt_the_server(model: Model) {
+    let server = start_server(&common::fixtures_dir(), |c| c.model = model);
     drop(TcpStream::connect(server.addr).unwrap());
     let mut half = connect(server.addr);
     half.write_all(b"GET /hel").unwrap();
@@ -97,9 +95,8 @@ fn an_empty_connection_does_not_hurt_the_server() {
     assert_eq!(one(&mut stream, &mut Vec::new()).body, HELLO);
 }
 
-#[test]
-fn garbage_gets_400_and_a_clean_close() {
-    let server = start_server(&common::fixtures_dir(), |_| {});
+fn garbage_gets_400_and_a_clean_close(model: Model) {
+    let server = start_server(&common::fixtures_dir(), |c| c.model = model);
     let mut stream = connect(server.addr);
     stream.write_all(b"\x00\x01\x02 hello?\r\n\r\n").unwrap();
     let all = read_to_close(&mut stream);
@@ -110,9 +107,8 @@ fn garbage_gets_400_and_a_clean_close() {
     );
 }
 
-#[test]
-fn a_get_body_is_never_read_as_the_next_request() {
-    let server = start_server(&common::fixtures_dir(), |_| {});
+fn a_get_body_is_never_read_as_the_next_request(model: Model) {
+    let server = start_server(&common::fixtures_dir(), |c| c.model = model);
     let mut stream = connect(server.addr);
     let smuggled = get("/missing.html");
     let mut request = format!(
@@ -136,10 +132,10 @@ fn a_get_body_is_never_read_as_the_next_request() {
     assert!(String::from_utf8_lossy(&second.body).contains("Grüße"));
 }
 
-#[test]
-fn an_unfinished_head_gets_408_at_the_deadline_even_when_trickled() {
+fn an_unfinished_head_gets_408_at_the_deadline_even_when_trickled(model: Model) {
     let server = start_server(&common::fixtures_dir(), |c| {
-        c.timeouts.head = Duration::from_millis(600)
+        c.model = model;
+        c.timeouts.head = Duration::from_millis(600);
     });
     let mut stream = connect(server.addr);
     let started = Instant::now();
@@ -162,10 +158,10 @@ fn an_unfinished_head_gets_408_at_the_deadline_even_when_trickled() {
     assert!(started.elapsed() < Duration::from_secs(3));
 }
 
-#[test]
-fn an_idle_kept_alive_connection_is_closed_without_a_word() {
+fn an_idle_kept_alive_connection_is_closed_without_a_word(model: Model) {
     let server = start_server(&common::fixtures_dir(), |c| {
-        c.timeouts.idle = Duration::from_millis(300)
+        c.model = model;
+        c.timeouts.idle = Duration::from_millis(300);
     });
     let mut stream = connect(server.addr);
     stream.write_all(&get("/helloWorld.html")).unwrap();
@@ -184,9 +180,11 @@ fn an_idle_kept_alive_connection_is_closed_without_a_word() {
     );
 }
 
-#[test]
-fn past_the_connection_limit_a_client_gets_503() {
-    let server = start_server(&common::fixtures_dir(), |c| c.max_connections = 2);
+fn past_the_connection_limit_a_client_gets_503(model: Model) {
+    let server = start_server(&common::fixtures_dir(), |c| {
+        c.model = model;
+        c.max_connections = 2;
+    });
     let _a = connect(server.addr);
     let _b = connect(server.addr);
     sleep(Duration::from_millis(100));
@@ -209,14 +207,13 @@ fn past_the_connection_limit_a_client_gets_503() {
     );
 }
 
-#[test]
-fn a_large_file_streams_whole() {
+fn a_large_file_streams_whole(model: Model) {
     let dir = tempfile::tempdir().unwrap();
     let data: Vec<u8> = (0..8 * 1024 * 1024u32)
         .map(|i| (i * 7 % 251) as u8)
         .collect();
     std::fs::write(dir.path().join("big.bin"), &data).unwrap();
-    let server = start_server(dir.path(), |_| {});
+    let server = start_server(dir.path(), |c| c.model = model);
     let mut stream = connect(server.addr);
     stream.write_all(&get("/big.bin")).unwrap();
     let response = one(&mut stream, &mut Vec::new());
@@ -227,9 +224,8 @@ fn a_large_file_streams_whole() {
     assert!(response.body == data, "8 MiB arrive intact");
 }
 
-#[test]
-fn stopping_closes_idle_connections_and_finishes_quickly() {
-    let server = start_server(&common::fixtures_dir(), |_| {});
+fn stopping_closes_idle_connections_and_finishes_quickly(model: Model) {
+    let server = start_server(&common::fixtures_dir(), |c| c.model = model);
     let mut idle = connect(server.addr);
     idle.write_all(&get("/helloWorld.html")).unwrap();
     one(&mut idle, &mut Vec::new());
@@ -245,3 +241,35 @@ fn stopping_closes_idle_connections_and_finishes_quickly() {
     );
     assert!(read_to_close(&mut idle).is_empty());
 }
+
+/// Every test above, once per connection model.
+macro_rules! for_both_models {
+    ($($name:ident),* $(,)?) => {
+        mod events {
+            $(#[test]
+            fn $name() {
+                super::$name(super::Model::Events)
+            })*
+        }
+        mod threads {
+            $(#[test]
+            fn $name() {
+                super::$name(super::Model::Threads)
+            })*
+        }
+    };
+}
+
+for_both_models!(
+    a_request_written_one_byte_at_a_time_is_answered,
+    pipelined_requests_are_answered_in_order,
+    three_requests_on_one_connection,
+    an_empty_connection_does_not_hurt_the_server,
+    garbage_gets_400_and_a_clean_close,
+    a_get_body_is_never_read_as_the_next_request,
+    an_unfinished_head_gets_408_at_the_deadline_even_when_trickled,
+    an_idle_kept_alive_connection_is_closed_without_a_word,
+    past_the_connection_limit_a_client_gets_503,
+    a_large_file_streams_whole,
+    stopping_closes_idle_connections_and_finishes_quickly,
+);

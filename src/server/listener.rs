@@ -1,40 +1,51 @@
-//! Accepting connections, bounding them, and stopping cleanly.
+//! The server as a whole: bind, run one of the two connection models, stop cleanly.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use super::access_log::AccessLog;
-use super::connection::serve_connection;
-use super::flaw::Flaw;
-use super::{ServeError, ServerConfig};
-use crate::respond::overload_response;
+use super::{Model, ServeError, ServerConfig, events, threads};
 use crate::site::DiskView;
 
-/// Stack of a connection thread: respond needs little, and 1024 threads must stay cheap.
-const CONNECTION_STACK: usize = 256 * 1024;
-
-/// State every connection thread shares.
+/// State every connection, thread and worker shares.
 pub(super) struct Shared {
     pub view: DiskView,
     pub config: ServerConfig,
     pub log: AccessLog,
     stopping: AtomicBool,
-    active: AtomicUsize,
-    next_id: AtomicU64,
-    /// A handle on every open connection, so that a shutdown can wake the idle ones.
-    open: Mutex<HashMap<u64, TcpStream>>,
+    /// Connections open now, across all threads or workers.
+    pub active: AtomicUsize,
+    pub next_id: AtomicU64,
+    /// Thread model: a handle on every open connection, so that a shutdown can wake the
+    /// idle ones.
+    pub open: Mutex<HashMap<u64, TcpStream>>,
+    /// Event model: one waker per worker, to tell it to stop.
+    pub wakers: Mutex<Vec<Arc<mio::Waker>>>,
 }
 
 impl Shared {
     pub fn stopping(&self) -> bool {
         self.stopping.load(Ordering::Acquire)
     }
+
+    /// The connection model this run uses: flaws need the thread model, where they live.
+    pub fn model(&self) -> Model {
+        if self.config.flaws.is_empty() {
+            self.config.model
+        } else {
+            Model::Threads
+        }
+    }
+}
+
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A bound, not yet running server.
@@ -98,6 +109,7 @@ impl Server {
                 active: AtomicUsize::new(0),
                 next_id: AtomicU64::new(0),
                 open: Mutex::new(HashMap::new()),
+                wakers: Mutex::new(Vec::new()),
             }),
         })
     }
@@ -105,6 +117,11 @@ impl Server {
     /// The address actually bound (with the real port when port 0 was asked for).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The connection model this server will run.
+    pub fn model(&self) -> Model {
+        self.shared.model()
     }
 
     pub fn stopper(&self) -> Stopper {
@@ -117,27 +134,18 @@ impl Server {
     /// Accepts and serves until stopped, then waits (bounded) for responses in flight.
     pub fn run(self) -> RunSummary {
         let shared = self.shared;
-        for incoming in self.listener.incoming() {
-            if shared.stopping() {
-                break;
-            }
-            match incoming {
-                Ok(stream) => admit(stream, &shared),
-                Err(error) => {
-                    // Out of file descriptors and the like: say so, breathe, go on.
-                    eprintln!("httplab: accept failed: {error}");
+        let abandoned = match shared.model() {
+            Model::Threads => {
+                threads::accept_loop(self.listener, &shared);
+                let deadline = Instant::now() + shared.config.timeouts.shutdown_grace;
+                while shared.active.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
                     thread::sleep(Duration::from_millis(10));
                 }
+                shared.active.load(Ordering::Acquire)
             }
-        }
-        drop(self.listener);
-        let deadline = Instant::now() + shared.config.timeouts.shutdown_grace;
-        while shared.active.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(10));
-        }
-        RunSummary {
-            abandoned: shared.active.load(Ordering::Acquire),
-        }
+            Model::Events => events::run(self.listener, &shared),
+        };
+        RunSummary { abandoned }
     }
 
     /// Runs on a new thread; the returned handle stops it when dropped.
@@ -145,97 +153,15 @@ impl Server {
         let addr = self.local_addr;
         let stopper = self.stopper();
         let thread = thread::Builder::new()
-            .name("httplab-accept".into())
+            .name("httplab-server".into())
             .spawn(move || self.run())
-            .expect("spawning the accept thread");
+            .expect("spawning the server thread");
         RunningServer {
             addr,
             stopper,
             thread: Some(thread),
         }
     }
-}
-
-/// Serves a new connection on its own thread, or answers 503 past the connection limit.
-fn admit(stream: TcpStream, shared: &Arc<Shared>) {
-    let peer = match stream.peer_addr() {
-        Ok(peer) => peer,
-        Err(_) => return, // already gone
-    };
-    if shared.active.load(Ordering::Acquire) >= shared.config.max_connections {
-        refuse_overload(stream, (shared.config.clock)());
-        return;
-    }
-    let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
-    if let Ok(handle) = stream.try_clone() {
-        lock(&shared.open).insert(id, handle);
-    }
-    shared.active.fetch_add(1, Ordering::AcqRel);
-    let guard = ConnectionGuard {
-        shared: shared.clone(),
-        id,
-    };
-    let accepted = Instant::now();
-    if shared.config.flaws.has(Flaw::SingleThread) {
-        // The assignment's first server: the next connection waits until this one is done.
-        let result = catch_unwind(AssertUnwindSafe(|| {
-            serve_connection(stream, peer, accepted, &guard.shared)
-        }));
-        if result.is_err() {
-            eprintln!(
-                "httplab: the connection from {peer} failed inside the server (a bug); the server goes on"
-            );
-        }
-        return;
-    }
-    let spawned = thread::Builder::new()
-        .name("httplab-conn".into())
-        .stack_size(CONNECTION_STACK)
-        .spawn(move || {
-            let guard = guard;
-            let result = catch_unwind(AssertUnwindSafe(|| {
-                serve_connection(stream, peer, accepted, &guard.shared);
-            }));
-            if result.is_err() {
-                eprintln!("httplab: the connection from {peer} failed inside the server (a bug); the server goes on");
-            }
-        });
-    if let Err(error) = spawned {
-        eprintln!("httplab: cannot start a thread for {peer}: {error}");
-    }
-}
-
-/// Answers 503 without a thread: the response is small enough for an empty send buffer.
-fn refuse_overload(mut stream: TcpStream, now: SystemTime) {
-    let _ = stream.set_nonblocking(true);
-    let mut request = [0u8; 4096];
-    let _ = stream.read(&mut request);
-    let response = overload_response(now);
-    let mut bytes = response.head_bytes();
-    if let Some(body) = response.body.in_memory() {
-        bytes.extend_from_slice(body);
-    }
-    let _ = stream.write_all(&bytes);
-    let _ = stream.shutdown(Shutdown::Write);
-}
-
-/// Counts the connection out and forgets its handle, even if its thread panicked.
-struct ConnectionGuard {
-    shared: Arc<Shared>,
-    id: u64,
-}
-
-impl Drop for ConnectionGuard {
-    fn drop(&mut self) {
-        lock(&self.shared.open).remove(&self.id);
-        self.shared.active.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Stopper {
@@ -245,19 +171,24 @@ impl Stopper {
         if self.shared.stopping.swap(true, Ordering::AcqRel) {
             return;
         }
+        for waker in lock(&self.shared.wakers).iter() {
+            let _ = waker.wake();
+        }
         for stream in lock(&self.shared.open).values() {
             // A blocked read returns end-of-file; a write in progress is untouched.
             let _ = stream.shutdown(Shutdown::Read);
         }
-        // Wake the accept loop, which is blocked in accept().
-        let mut wake = self.local_addr;
-        if wake.ip().is_unspecified() {
-            wake.set_ip(match wake {
-                SocketAddr::V4(_) => [127, 0, 0, 1].into(),
-                SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
-            });
+        if self.shared.model() == Model::Threads {
+            // Wake the accept loop, which is blocked in accept().
+            let mut wake = self.local_addr;
+            if wake.ip().is_unspecified() {
+                wake.set_ip(match wake {
+                    SocketAddr::V4(_) => [127, 0, 0, 1].into(),
+                    SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+                });
+            }
+            let _ = TcpStream::connect_timeout(&wake, Duration::from_secs(1));
         }
-        let _ = TcpStream::connect_timeout(&wake, Duration::from_secs(1));
     }
 }
 

@@ -52,13 +52,20 @@ pub fn fixture_dir() -> tempfile::TempDir {
 
 /// `httplab serve fixtures --port 0 [--flaw F]`, the real binary.
 pub fn httplab(flaws: &[&str]) -> Peer {
+    if flaws.is_empty() {
+        httplab_with(&[])
+    } else {
+        httplab_with(&["--flaw", &flaws.join(",")])
+    }
+}
+
+/// `httplab serve fixtures --port 0 --quiet ARGS`, the real binary.
+pub fn httplab_with(args: &[&str]) -> Peer {
     let mut command = Command::new(env!("CARGO_BIN_EXE_httplab"));
     command
         .args(["serve", "fixtures", "--port", "0", "--quiet"])
+        .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"));
-    if !flaws.is_empty() {
-        command.arg("--flaw").arg(flaws.join(","));
-    }
     let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -1,0 +1,411 @@
+//! One connection in the event model: bytes in, `respond`, bytes out, never blocking. Its
+//! state says what it waits for; the worker calls it when the socket is ready and on a
+//! periodic tick for its deadlines.
+
+use std::fs::File;
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::os::fd::AsRawFd;
+use std::time::{Instant, SystemTime};
+
+use mio::net::TcpStream;
+
+use crate::http::request::first_line_for_log;
+use crate::http::{Body, Response};
+use crate::respond::{Outcome, respond, timeout_response};
+use crate::server::cache::CachedView;
+use crate::server::listener::Shared;
+
+/// Bytes asked of the kernel per read.
+const READ_CHUNK: usize = 16 * 1024;
+/// Responses are queued (pipelining) only while less than this is waiting to be written.
+const OUT_HIGH: usize = 64 * 1024;
+/// A file up to this size is copied behind its head, so both leave in one write.
+const COALESCE_LIMIT: u64 = 64 * 1024;
+/// After the last response, at most this much input is drained before closing.
+const DRAIN_LIMIT: usize = 1024 * 1024;
+
+/// What the worker does with a connection after calling it.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Next {
+    Keep,
+    Close,
+}
+
+/// Everything a connection needs from its worker for one call.
+pub(super) struct Ctx<'a, 'v> {
+    pub shared: &'a Shared,
+    pub view: &'a CachedView<'v>,
+    pub now: Instant,
+    pub wall: SystemTime,
+}
+
+/// A large file being sent after the head, with sendfile.
+struct FileSend {
+    file: File,
+    offset: libc::off_t,
+    remaining: u64,
+}
+
+pub(super) struct Conn {
+    pub stream: TcpStream,
+    peer: SocketAddr,
+    /// Bytes received; the unanswered ones are `input[start..]`.
+    input: Vec<u8>,
+    start: usize,
+    /// Request body bytes still to throw away before the next request.
+    discard: u64,
+    /// Bytes to write, from `out_pos` on.
+    out: Vec<u8>,
+    out_pos: usize,
+    /// A large file body, sent once `out` is written.
+    file: Option<FileSend>,
+    /// Close once everything queued is written.
+    close_after: bool,
+    /// Writing is shut down; input is drained until end-of-file or this deadline.
+    lingering: Option<Instant>,
+    drained: usize,
+    /// The client sent end-of-file.
+    peer_closed: bool,
+    head_deadline: Instant,
+    /// Set once a response has been sent: a kept-alive connection waiting for its next request.
+    idle_deadline: Option<Instant>,
+    /// Set while a write is blocked: the client must read by then.
+    write_deadline: Option<Instant>,
+    /// Wants writable events (its output is blocked).
+    pub wants_write: bool,
+    /// What it is registered for now.
+    registered_writable: bool,
+}
+
+impl Conn {
+    pub fn new(stream: TcpStream, peer: SocketAddr, ctx: &Ctx) -> Conn {
+        Conn {
+            stream,
+            peer,
+            input: Vec::new(),
+            start: 0,
+            discard: 0,
+            out: Vec::new(),
+            out_pos: 0,
+            file: None,
+            close_after: false,
+            lingering: None,
+            drained: 0,
+            peer_closed: false,
+            head_deadline: ctx.now + ctx.shared.config.timeouts.head,
+            idle_deadline: None,
+            write_deadline: None,
+            wants_write: false,
+            registered_writable: false,
+        }
+    }
+
+    pub fn registered_writable(&self) -> bool {
+        self.registered_writable
+    }
+
+    pub fn set_registered_writable(&mut self, writable: bool) {
+        self.registered_writable = writable;
+    }
+
+    fn output_pending(&self) -> bool {
+        self.out_pos < self.out.len() || self.file.is_some()
+    }
+
+    /// The socket is readable or writable (or both, or closed).
+    pub fn on_ready(&mut self, ctx: &Ctx) -> Next {
+        if self.lingering.is_some() {
+            return self.drain();
+        }
+        loop {
+            let read_more = self.read_available(ctx);
+            let Ok(read_more) = read_more else {
+                return Next::Close;
+            };
+            let answered = self.answer(ctx);
+            if self.flush(ctx).is_err() {
+                return Next::Close;
+            }
+            if self.lingering.is_some() {
+                return self.drain();
+            }
+            // Go round again only if something can still move: more input was left unread
+            // (the buffer was full) and answering freed room for it.
+            if !(read_more && answered) {
+                break;
+            }
+        }
+        if self.peer_closed && !self.output_pending() {
+            return Next::Close;
+        }
+        Next::Keep
+    }
+
+    /// Reads what has arrived. `Ok(true)` when reading stopped with bytes possibly left
+    /// unread (the unanswered input reached its bound).
+    fn read_available(&mut self, ctx: &Ctx) -> io::Result<bool> {
+        if self.peer_closed {
+            return Ok(false);
+        }
+        let bound = ctx.shared.config.limits.max_head_bytes + READ_CHUNK;
+        loop {
+            if self.input.len() - self.start >= bound
+                || self.output_pending() && self.input.len() - self.start >= READ_CHUNK
+            {
+                return Ok(true);
+            }
+            self.compact();
+            let filled = self.input.len();
+            self.input.resize(filled + READ_CHUNK, 0);
+            let result = self.stream.read(&mut self.input[filled..]);
+            let got = *result.as_ref().unwrap_or(&0);
+            self.input.truncate(filled + got);
+            match result {
+                Ok(0) => {
+                    self.peer_closed = true;
+                    return Ok(false);
+                }
+                // A short read means the socket is drained for now; epoll says when more comes.
+                Ok(n) if n < READ_CHUNK => return Ok(false),
+                Ok(_) => continue,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Moves the unanswered input to the front of the buffer.
+    fn compact(&mut self) {
+        if self.start > 0 {
+            self.input.drain(..self.start);
+            self.start = 0;
+        }
+    }
+
+    /// Answers every complete request received, while there is room to queue the answers.
+    /// Returns whether anything was answered.
+    fn answer(&mut self, ctx: &Ctx) -> bool {
+        let mut answered = false;
+        while !self.close_after && self.file.is_none() && self.out.len() - self.out_pos < OUT_HIGH {
+            if self.discard > 0 {
+                let take = (self.input.len() - self.start)
+                    .min(usize::try_from(self.discard).unwrap_or(usize::MAX));
+                self.start += take;
+                self.discard -= take as u64;
+                if self.discard > 0 {
+                    break;
+                }
+            }
+            if self.start >= self.input.len() {
+                break;
+            }
+            let input = &self.input[self.start..];
+            let answer = match respond(input, ctx.view, ctx.wall, &ctx.shared.config.limits) {
+                Outcome::Incomplete => break,
+                Outcome::Answer(answer) => answer,
+            };
+            if ctx.shared.log.enabled {
+                let line = first_line_for_log(input);
+                let body = answer.response.body.len();
+                ctx.shared.log.record(
+                    self.peer.ip(),
+                    SystemTime::now(),
+                    &line,
+                    answer.response.status.code(),
+                    body,
+                );
+            }
+            self.queue(answer.response);
+            self.start += answer.consumed;
+            self.discard = answer.discard;
+            self.close_after = answer.close;
+            answered = true;
+        }
+        answered
+    }
+
+    /// Puts a response in the output: its head, and its body in memory or as a file to send.
+    fn queue(&mut self, response: Response) {
+        if self.out_pos == self.out.len() {
+            self.out.clear();
+            self.out_pos = 0;
+        }
+        response.write_head(&mut self.out);
+        match response.body {
+            Body::Empty => {}
+            Body::Bytes(bytes) => self.out.extend_from_slice(&bytes),
+            Body::Shared(bytes) => self.out.extend_from_slice(&bytes),
+            Body::File { file, len } if len <= COALESCE_LIMIT => {
+                let before = self.out.len();
+                if file.take(len).read_to_end(&mut self.out).is_err()
+                    || (self.out.len() - before) as u64 != len
+                {
+                    // The file shrank or failed under us: the framing is broken, so close.
+                    self.close_after = true;
+                }
+            }
+            Body::File { file, len } => {
+                self.file = Some(FileSend {
+                    file,
+                    offset: 0,
+                    remaining: len,
+                });
+            }
+        }
+    }
+
+    /// Writes what is queued, as far as the socket takes it.
+    fn flush(&mut self, ctx: &Ctx) -> io::Result<()> {
+        while self.out_pos < self.out.len() {
+            match self.stream.write(&self.out[self.out_pos..]) {
+                Ok(0) => return Err(ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.out_pos += n;
+                    self.write_deadline = None;
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    self.blocked(ctx);
+                    return Ok(());
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.out.clear();
+        self.out_pos = 0;
+        if let Some(send) = &mut self.file {
+            while send.remaining > 0 {
+                let count = usize::try_from(send.remaining.min(1 << 30)).unwrap_or(1 << 30);
+                // SAFETY: both descriptors are open for the duration of the call; `offset`
+                // is a valid pointer to an off_t.
+                let sent = unsafe {
+                    libc::sendfile(
+                        self.stream.as_raw_fd(),
+                        send.file.as_raw_fd(),
+                        &mut send.offset,
+                        count,
+                    )
+                };
+                match sent {
+                    n if n > 0 => {
+                        send.remaining -= n as u64;
+                        self.write_deadline = None;
+                    }
+                    // The file ended early: what was promised cannot be sent.
+                    0 => return Err(ErrorKind::UnexpectedEof.into()),
+                    _ => {
+                        let error = io::Error::last_os_error();
+                        match error.kind() {
+                            ErrorKind::WouldBlock => {
+                                self.blocked(ctx);
+                                return Ok(());
+                            }
+                            ErrorKind::Interrupted => {}
+                            _ => return Err(error),
+                        }
+                    }
+                }
+            }
+            self.file = None;
+        }
+        self.wants_write = false;
+        self.write_deadline = None;
+        if self.close_after {
+            let _ = self.stream.shutdown(Shutdown::Write);
+            self.lingering = Some(ctx.now + ctx.shared.config.timeouts.linger);
+        } else {
+            self.head_deadline = ctx.now + ctx.shared.config.timeouts.head;
+            self.idle_deadline = Some(ctx.now + ctx.shared.config.timeouts.idle);
+        }
+        Ok(())
+    }
+
+    /// The socket's send buffer is full: wait for writable, and start the write deadline.
+    fn blocked(&mut self, ctx: &Ctx) {
+        self.wants_write = true;
+        if self.write_deadline.is_none() {
+            self.write_deadline = Some(ctx.now + ctx.shared.config.timeouts.write);
+        }
+    }
+
+    /// After the last response: read and drop what the client still sends, until it closes.
+    fn drain(&mut self) -> Next {
+        let mut sink = [0u8; 8192];
+        loop {
+            match self.stream.read(&mut sink) {
+                Ok(0) => return Next::Close,
+                Ok(n) => {
+                    self.drained += n;
+                    if self.drained > DRAIN_LIMIT {
+                        return Next::Close;
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Next::Keep,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => return Next::Close,
+            }
+        }
+    }
+
+    /// Deadlines: the worker calls this a few times a second.
+    pub fn on_tick(&mut self, ctx: &Ctx) -> Next {
+        if let Some(until) = self.lingering {
+            return if ctx.now >= until {
+                Next::Close
+            } else {
+                Next::Keep
+            };
+        }
+        if self.output_pending() {
+            return match self.write_deadline {
+                Some(deadline) if ctx.now >= deadline => Next::Close, // the client stopped reading
+                _ => Next::Keep,
+            };
+        }
+        let partial = self.start < self.input.len() || self.discard > 0;
+        if partial {
+            if ctx.now < self.head_deadline {
+                return Next::Keep;
+            }
+            // Part of a request, and its time is up: 408, then close.
+            if ctx.shared.log.enabled {
+                let line = first_line_for_log(&self.input[self.start..]);
+                ctx.shared
+                    .log
+                    .record(self.peer.ip(), SystemTime::now(), &line, 408, 0);
+            }
+            self.queue(timeout_response(ctx.wall));
+            self.close_after = true;
+            self.input.clear();
+            self.start = 0;
+            self.discard = 0;
+            return match self.flush(ctx) {
+                Ok(()) => Next::Keep,
+                Err(_) => Next::Close,
+            };
+        }
+        // Nothing of a next request yet: a silent close, as the client may be about to send.
+        let deadline = match self.idle_deadline {
+            Some(idle) => idle.min(self.head_deadline),
+            None => self.head_deadline,
+        };
+        if ctx.now >= deadline {
+            Next::Close
+        } else {
+            Next::Keep
+        }
+    }
+
+    /// The server is stopping: an idle or half-received connection closes now; one with a
+    /// response in flight finishes it, then closes.
+    pub fn on_stop(&mut self) -> Next {
+        if self.output_pending() {
+            self.close_after = true;
+            Next::Keep
+        } else {
+            Next::Close
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! One event-loop worker: a mio `Poll` over the shared listener and its own connections, a
+//! tick for deadlines, and a clean stop.
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::Shutdown;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use super::conn::{Conn, Ctx, Next};
+use crate::respond::overload_response;
+use crate::server::cache::CachedView;
+use crate::server::listener::{Shared, lock};
+
+const LISTENER: Token = Token(0);
+const WAKER: Token = Token(1);
+/// Connection tokens start here.
+const FIRST_CONN: usize = 2;
+/// How often deadlines are checked.
+const TICK: Duration = Duration::from_millis(100);
+
+/// Runs one worker until the server stops; returns how many connections it abandoned when
+/// the shutdown grace ran out.
+pub(super) fn run(listener: std::net::TcpListener, shared: &Arc<Shared>) -> io::Result<usize> {
+    let poll = Poll::new()?;
+    let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+    lock(&shared.wakers).push(waker);
+    let mut listener = TcpListener::from_std(listener);
+    poll.registry()
+        .register(&mut listener, LISTENER, Interest::READABLE)?;
+    let view = CachedView::new(&shared.view);
+    let mut worker = Worker {
+        poll,
+        listener,
+        listening: true,
+        shared,
+        conns: Vec::new(),
+        free: Vec::new(),
+    };
+    Ok(worker.run(&view))
+}
+
+struct Worker<'s> {
+    poll: Poll,
+    listener: TcpListener,
+    listening: bool,
+    shared: &'s Shared,
+    /// Connections by token - FIRST_CONN; `None` slots are free (listed in `free`).
+    conns: Vec<Option<Conn>>,
+    free: Vec<usize>,
+}
+
+impl Worker<'_> {
+    fn run(&mut self, view: &CachedView) -> usize {
+        let mut events = Events::with_capacity(1024);
+        let mut last_tick = Instant::now();
+        let mut grace_until: Option<Instant> = None;
+        loop {
+            if let Err(error) = self.poll.poll(&mut events, Some(TICK))
+                && error.kind() != ErrorKind::Interrupted
+            {
+                eprintln!("httplab: a worker's poll failed: {error}");
+                return self.open_count();
+            }
+            let ctx = Ctx {
+                shared: self.shared,
+                view,
+                now: Instant::now(),
+                wall: (self.shared.config.clock)(),
+            };
+            for event in events.iter() {
+                match event.token() {
+                    LISTENER => self.accept(&ctx),
+                    WAKER => {}
+                    Token(token) => {
+                        let slot = token - FIRST_CONN;
+                        let next = match self.conns.get_mut(slot).and_then(Option::as_mut) {
+                            Some(conn) => conn.on_ready(&ctx),
+                            None => continue,
+                        };
+                        self.settle(slot, next);
+                    }
+                }
+            }
+            if self.shared.stopping() {
+                let until = *grace_until.get_or_insert_with(|| {
+                    self.begin_stop();
+                    ctx.now + self.shared.config.timeouts.shutdown_grace
+                });
+                if self.open_count() == 0 || ctx.now >= until {
+                    let abandoned = self.open_count();
+                    for slot in 0..self.conns.len() {
+                        self.close(slot);
+                    }
+                    return abandoned;
+                }
+            }
+            if ctx.now.duration_since(last_tick) >= TICK {
+                last_tick = ctx.now;
+                for slot in 0..self.conns.len() {
+                    if let Some(conn) = self.conns[slot].as_mut() {
+                        let next = conn.on_tick(&ctx);
+                        self.settle(slot, next);
+                    }
+                }
+            }
+        }
+    }
+
+    fn open_count(&self) -> usize {
+        self.conns.iter().filter(|c| c.is_some()).count()
+    }
+
+    /// Accepts every waiting connection (another worker may take some first).
+    fn accept(&mut self, ctx: &Ctx) {
+        while self.listening {
+            let (stream, peer) = match self.listener.accept() {
+                Ok(accepted) => accepted,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(error) => {
+                    // Out of file descriptors and the like: the tick comes back to it.
+                    eprintln!("httplab: accept failed: {error}");
+                    return;
+                }
+            };
+            if self.shared.active.load(Ordering::Acquire) >= self.shared.config.max_connections {
+                refuse_overload(stream, ctx);
+                continue;
+            }
+            let _ = stream.set_nodelay(true);
+            let slot = self.free.pop().unwrap_or_else(|| {
+                self.conns.push(None);
+                self.conns.len() - 1
+            });
+            let mut conn = Conn::new(stream, peer, ctx);
+            if self
+                .poll
+                .registry()
+                .register(
+                    &mut conn.stream,
+                    Token(slot + FIRST_CONN),
+                    Interest::READABLE,
+                )
+                .is_err()
+            {
+                self.free.push(slot);
+                continue;
+            }
+            self.shared.active.fetch_add(1, Ordering::AcqRel);
+            // Data may already be there (the request often arrives with the handshake).
+            let next = conn.on_ready(ctx);
+            self.conns[slot] = Some(conn);
+            self.settle(slot, next);
+        }
+    }
+
+    /// Closes the connection, or updates what it is registered for.
+    fn settle(&mut self, slot: usize, next: Next) {
+        if next == Next::Close {
+            self.close(slot);
+            return;
+        }
+        let Some(conn) = self.conns[slot].as_mut() else {
+            return;
+        };
+        let interest = if conn.wants_write {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        };
+        let registered = conn.registered_writable();
+        if registered != conn.wants_write {
+            if self
+                .poll
+                .registry()
+                .reregister(&mut conn.stream, Token(slot + FIRST_CONN), interest)
+                .is_err()
+            {
+                self.close(slot);
+                return;
+            }
+            conn.set_registered_writable(conn.wants_write);
+        }
+    }
+
+    fn close(&mut self, slot: usize) {
+        if let Some(mut conn) = self.conns[slot].take() {
+            let _ = self.poll.registry().deregister(&mut conn.stream);
+            self.free.push(slot);
+            self.shared.active.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+
+    /// Stop accepting; close idle connections; let the busy ones finish.
+    fn begin_stop(&mut self) {
+        if self.listening {
+            let _ = self.poll.registry().deregister(&mut self.listener);
+            self.listening = false;
+        }
+        for slot in 0..self.conns.len() {
+            if let Some(conn) = self.conns[slot].as_mut() {
+                let next = conn.on_stop();
+                self.settle(slot, next);
+            }
+        }
+    }
+}
+
+/// 503 past the connection limit, without keeping the connection: the answer is small
+/// enough for the empty send buffer of a new connection.
+fn refuse_overload(mut stream: TcpStream, ctx: &Ctx) {
+    let mut request = [0u8; 4096];
+    let _ = stream.read(&mut request);
+    let response = overload_response(ctx.wall);
+    let mut bytes = response.head_bytes();
+    if let Some(body) = response.body.in_memory() {
+        bytes.extend_from_slice(body);
+    }
+    let _ = stream.write_all(&bytes);
+    let _ = stream.shutdown(Shutdown::Write);
+}
