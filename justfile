@@ -19,13 +19,17 @@ deps:
     fi
     need=()
     command -v curl >/dev/null || need+=(curl)
+    command -v wget >/dev/null || need+=(wget)
     command -v python3 >/dev/null || need+=(python3)
     command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
+    command -v chromium >/dev/null || need+=(chromium)
+    command -v ab >/dev/null || need+=(apache2-utils)
+    command -v h2load >/dev/null || need+=(nghttp2-client)
     if [ ${#need[@]} -gt 0 ]; then
         if [ "$(id -u)" = 0 ]; then
             echo "installing ${need[*]}"
             apt-get update -qq
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
         else
             echo "the tests need: ${need[*]}; install them with: sudo apt-get install ${need[*]}" >&2
             exit 1
@@ -43,3 +47,10 @@ fixtures dir:
 # Probe a server: just probe 127.0.0.1 6789 /helloWorld.html
 probe host="127.0.0.1" port="6789" path="/helloWorld.html" *args:
     cargo run --release -- probe {{host}} {{port}} {{path}} {{args}}
+
+# The side-by-side benchmark (httplab, nginx, lighttpd, python http.server; about 5 minutes)
+# and the micro-benchmark of the pure core. Writes bench/RESULTS.md.
+bench *args:
+    cargo build --release
+    cargo bench --bench core
+    python3 bench/run.py {{args}}

@@ -151,7 +151,7 @@ struct ServeArgs {
     /// connection (the assignment's model, easy to read). --flaw always uses threads.
     #[arg(long, value_enum, default_value_t = ModelArg::Events)]
     model: ModelArg,
-    /// Event-loop workers (default: one per core).
+    /// Event-loop workers (default: one per core but one, at least one).
     #[arg(long, value_name = "N")]
     workers: Option<usize>,
     /// Seconds a request head may take to arrive, from accept or from the previous response.

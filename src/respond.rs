@@ -6,13 +6,16 @@
 //! bytes it has; the [`Outcome`] says "need more bytes" or gives the response, how many input
 //! bytes the request took, how many body bytes to throw away, and whether to close.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
+use crate::http::{FieldValue, Now};
+
+use crate::http::date::whole_seconds;
 use crate::http::method::{self, MethodKind};
 use crate::http::request::{self, Framing, Limits, Parsed, Request, RequestError, Version};
 use crate::http::{Body, Response, Status};
 use crate::pages;
-use crate::site::{Entry, FileContent, FileData, FileView, SitePath, ViewError};
+use crate::site::{Entry, FileContent, FileData, FileView, SitePath, ViewError, media_type};
 
 /// What to do with the bytes received so far.
 #[derive(Debug)]
@@ -39,9 +42,14 @@ pub struct Answer {
 pub fn respond<V: FileView + ?Sized>(
     input: &[u8],
     view: &V,
-    now: SystemTime,
+    now: impl Now,
     limits: &Limits,
 ) -> Outcome {
+    let now = At {
+        time: now.time(),
+        date: now.date(),
+    };
+    let now = &now;
     match request::parse(input, limits) {
         Parsed::Incomplete => Outcome::Incomplete,
         Parsed::Invalid(error) => {
@@ -56,8 +64,24 @@ pub fn respond<V: FileView + ?Sized>(
     }
 }
 
+/// The time of one call, with its `Date` text made once.
+struct At {
+    time: SystemTime,
+    date: FieldValue,
+}
+
+impl Now for At {
+    fn time(&self) -> SystemTime {
+        self.time
+    }
+
+    fn date(&self) -> FieldValue {
+        self.date.clone()
+    }
+}
+
 /// The answer to a head that is known to be bad: its status, the reason, and a close.
-fn refuse_malformed(error: &RequestError, consumed: usize, now: SystemTime) -> Answer {
+fn refuse_malformed(error: &RequestError, consumed: usize, now: &At) -> Answer {
     Answer {
         response: refusal(error.status(), &error.to_string(), now),
         consumed,
@@ -67,7 +91,7 @@ fn refuse_malformed(error: &RequestError, consumed: usize, now: SystemTime) -> A
 }
 
 /// A plain-text refusal that closes the connection.
-pub fn refusal(status: Status, why: &str, now: SystemTime) -> Response {
+pub fn refusal(status: Status, why: &str, now: impl Now) -> Response {
     with_body(
         base(status, now),
         "text/plain; charset=utf-8",
@@ -77,7 +101,7 @@ pub fn refusal(status: Status, why: &str, now: SystemTime) -> Response {
 }
 
 /// 408, sent when a request head did not arrive in time (socket layer's deadline).
-pub fn timeout_response(now: SystemTime) -> Response {
+pub fn timeout_response(now: impl Now) -> Response {
     refusal(
         Status::REQUEST_TIMEOUT,
         "the request head did not arrive in time",
@@ -86,7 +110,7 @@ pub fn timeout_response(now: SystemTime) -> Response {
 }
 
 /// 503, sent to a connection accepted past the connection limit.
-pub fn overload_response(now: SystemTime) -> Response {
+pub fn overload_response(now: impl Now) -> Response {
     let mut response = refusal(
         Status::SERVICE_UNAVAILABLE,
         "too many connections; try again shortly",
@@ -99,7 +123,7 @@ pub fn overload_response(now: SystemTime) -> Response {
 fn answer<V: FileView + ?Sized>(
     request: &Request<'_>,
     view: &V,
-    now: SystemTime,
+    now: &At,
     limits: &Limits,
 ) -> Answer {
     let consumed = request.head_len;
@@ -125,7 +149,7 @@ fn answer<V: FileView + ?Sized>(
             let mut response = refusal(Status::METHOD_NOT_ALLOWED, &why, now);
             response
                 .headers
-                .insert(2, ("Allow", method::ALLOWED.to_string()));
+                .insert(2, ("Allow", FieldValue::Static(method::ALLOWED)));
             return refuse(response);
         }
         MethodKind::Unknown => {
@@ -170,7 +194,7 @@ fn serve<V: FileView + ?Sized>(
     path: &SitePath,
     request: &Request<'_>,
     view: &V,
-    now: SystemTime,
+    now: &At,
 ) -> Response {
     match view.open(path) {
         Ok(Entry::File(_)) if path.has_trailing_slash() => not_found(path, now),
@@ -199,7 +223,7 @@ fn folder<V: FileView + ?Sized>(
     path: &SitePath,
     request: &Request<'_>,
     view: &V,
-    now: SystemTime,
+    now: &At,
 ) -> Response {
     let index = path.child(b"index.html");
     match view.open(&index) {
@@ -216,7 +240,7 @@ fn folder<V: FileView + ?Sized>(
     }
 }
 
-fn view_error(path: &SitePath, error: &ViewError, now: SystemTime) -> Response {
+fn view_error(path: &SitePath, error: &ViewError, now: &At) -> Response {
     match error {
         ViewError::NotFound => not_found(path, now),
         ViewError::Forbidden(why) => with_body(
@@ -232,7 +256,7 @@ fn view_error(path: &SitePath, error: &ViewError, now: SystemTime) -> Response {
     }
 }
 
-fn not_found(path: &SitePath, now: SystemTime) -> Response {
+fn not_found(path: &SitePath, now: &At) -> Response {
     with_body(
         base(Status::NOT_FOUND, now),
         "text/html; charset=utf-8",
@@ -241,9 +265,13 @@ fn not_found(path: &SitePath, now: SystemTime) -> Response {
 }
 
 /// 200 with the file, or 304 when the client's copy is current (RFC 9110 §13.1.3).
-fn file(name: &[u8], content: FileContent, request: &Request<'_>, now: SystemTime) -> Response {
-    let modified = content.modified.map(|m| whole_seconds(m.min(now)));
-    let last_modified = modified.map(httpdate::fmt_http_date);
+fn file(name: &[u8], content: FileContent, request: &Request<'_>, now: &At) -> Response {
+    // Never later than Date (RFC 9110 §8.8.2.1); the view's ready-made text when it has one.
+    let modified = content.modified.map(|m| whole_seconds(m.min(now.time)));
+    let last_modified = match (content.modified, content.last_modified) {
+        (Some(m), Some(text)) if m <= now.time => Some(text),
+        _ => modified.map(|m| FieldValue::Owned(httpdate::fmt_http_date(m))),
+    };
     if let (Some(modified), Some(since)) = (modified, request.if_modified_since)
         && !request.has_if_none_match
         && std::str::from_utf8(since)
@@ -258,8 +286,9 @@ fn file(name: &[u8], content: FileContent, request: &Request<'_>, now: SystemTim
         return response;
     }
     let mut response = base(Status::OK, now);
-    response.push_header("Content-Type", content_type(name));
-    response.push_header("Content-Length", content.len.to_string());
+    let media_type = content.media_type.unwrap_or_else(|| media_type(name));
+    response.push_header("Content-Type", media_type);
+    response.push_header("Content-Length", content.len);
     if let Some(last_modified) = last_modified {
         response.push_header("Last-Modified", last_modified);
     }
@@ -273,33 +302,16 @@ fn file(name: &[u8], content: FileContent, request: &Request<'_>, now: SystemTim
     response
 }
 
-/// The media type for a file name: from its extension, text types in UTF-8.
-pub fn content_type(name: &[u8]) -> String {
-    let name = String::from_utf8_lossy(name);
-    match mime_guess::from_path(name.as_ref()).first_raw() {
-        Some(mime) if mime.starts_with("text/") => format!("{mime}; charset=utf-8"),
-        Some(mime) => mime.to_string(),
-        None => "application/octet-stream".to_string(),
-    }
-}
-
-fn whole_seconds(time: SystemTime) -> SystemTime {
-    match time.duration_since(UNIX_EPOCH) {
-        Ok(since) => UNIX_EPOCH + Duration::from_secs(since.as_secs()),
-        Err(_) => UNIX_EPOCH,
-    }
-}
-
 /// Status line plus the fields every response carries.
-fn base(status: Status, now: SystemTime) -> Response {
+fn base(status: Status, now: impl Now) -> Response {
     Response::new(status)
-        .with_header("Date", httpdate::fmt_http_date(now))
+        .with_header("Date", now.date())
         .with_header("Server", "httplab")
 }
 
-fn with_body(mut response: Response, content_type: &str, body: Vec<u8>) -> Response {
+fn with_body(mut response: Response, content_type: &'static str, body: Vec<u8>) -> Response {
     response.push_header("Content-Type", content_type);
-    response.push_header("Content-Length", body.len().to_string());
+    response.push_header("Content-Length", body.len());
     response.body = Body::Bytes(body);
     response
 }

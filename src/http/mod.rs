@@ -3,11 +3,13 @@
 //! `request` turns bytes into a [`request::Request`] (or says the head is incomplete or
 //! invalid, and why); `response` holds a [`response::Response`] and its exact wire encoding.
 
+pub mod date;
 pub mod method;
 pub mod request;
 pub mod response;
 pub mod status;
 
+pub use date::{DateCache, Now};
 pub use request::{Limits, Parsed, Request, RequestError, Version};
-pub use response::{Body, Response};
+pub use response::{Body, FieldValue, Response};
 pub use status::Status;

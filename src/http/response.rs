@@ -4,11 +4,92 @@
 //! `Name: value` CRLF per field in the order they were added, then an empty line. The body is
 //! kept apart so that the socket layer can stream a file instead of holding it in memory.
 
+use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
+use std::ops::Deref;
 use std::sync::Arc;
 
 use super::Status;
+
+/// A header field's value. Most values need no allocation of their own: a fixed text, a
+/// number written at encoding time, or text shared with a cache (the `Date` of this second,
+/// a file's `Last-Modified`).
+#[derive(Clone, Debug)]
+pub enum FieldValue {
+    Static(&'static str),
+    Number(u64),
+    Shared(Arc<str>),
+    Owned(String),
+}
+
+impl FieldValue {
+    fn write_to(&self, out: &mut Vec<u8>) {
+        match self {
+            FieldValue::Static(text) => out.extend_from_slice(text.as_bytes()),
+            FieldValue::Number(n) => {
+                out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes())
+            }
+            FieldValue::Shared(text) => out.extend_from_slice(text.as_bytes()),
+            FieldValue::Owned(text) => out.extend_from_slice(text.as_bytes()),
+        }
+    }
+
+    /// The value as text (a number is formatted).
+    pub fn to_text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            FieldValue::Static(text) => (*text).into(),
+            FieldValue::Number(n) => n.to_string().into(),
+            FieldValue::Shared(text) => text.deref().into(),
+            FieldValue::Owned(text) => text.as_str().into(),
+        }
+    }
+}
+
+/// Values are equal when they put the same text on the wire, however they are held.
+impl PartialEq for FieldValue {
+    fn eq(&self, other: &FieldValue) -> bool {
+        self.to_text() == other.to_text()
+    }
+}
+
+impl Eq for FieldValue {}
+
+impl From<&'static str> for FieldValue {
+    fn from(text: &'static str) -> FieldValue {
+        FieldValue::Static(text)
+    }
+}
+
+impl From<String> for FieldValue {
+    fn from(text: String) -> FieldValue {
+        FieldValue::Owned(text)
+    }
+}
+
+impl From<Arc<str>> for FieldValue {
+    fn from(text: Arc<str>) -> FieldValue {
+        FieldValue::Shared(text)
+    }
+}
+
+impl From<u64> for FieldValue {
+    fn from(n: u64) -> FieldValue {
+        FieldValue::Number(n)
+    }
+}
+
+impl From<usize> for FieldValue {
+    fn from(n: usize) -> FieldValue {
+        FieldValue::Number(n as u64)
+    }
+}
+
+impl fmt::Display for FieldValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_text())
+    }
+}
 
 /// What follows the head.
 #[derive(Debug)]
@@ -53,7 +134,7 @@ impl Body {
 #[derive(Debug)]
 pub struct Response {
     pub status: Status,
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: Vec<(&'static str, FieldValue)>,
     pub body: Body,
 }
 
@@ -67,21 +148,21 @@ impl Response {
     }
 
     /// Appends a header field; fields go on the wire in the order they were added.
-    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Response {
+    pub fn with_header(mut self, name: &'static str, value: impl Into<FieldValue>) -> Response {
         self.headers.push((name, value.into()));
         self
     }
 
-    pub fn push_header(&mut self, name: &'static str, value: impl Into<String>) {
+    pub fn push_header(&mut self, name: &'static str, value: impl Into<FieldValue>) {
         self.headers.push((name, value.into()));
     }
 
     /// The value of the first field with this name (names compare case-insensitively).
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub fn header(&self, name: &str) -> Option<std::borrow::Cow<'_, str>> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.to_text())
     }
 
     /// Writes the status line, the fields and the empty line that ends the head.
@@ -95,7 +176,7 @@ impl Response {
         for (name, value) in &self.headers {
             out.extend_from_slice(name.as_bytes());
             out.extend_from_slice(b": ");
-            out.extend_from_slice(value.as_bytes());
+            value.write_to(out);
             out.extend_from_slice(b"\r\n");
         }
         out.extend_from_slice(b"\r\n");

@@ -11,8 +11,10 @@ use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::http::FieldValue;
+use crate::http::date::last_modified_text;
 use crate::site::{
-    DiskView, Entry, FileContent, FileData, FileView, FolderEntry, SitePath, ViewError,
+    DiskView, Entry, FileContent, FileData, FileView, FolderEntry, SitePath, ViewError, media_type,
 };
 
 /// Files up to this size are held in memory.
@@ -28,6 +30,8 @@ enum Cached {
     File {
         bytes: Arc<[u8]>,
         modified: Option<SystemTime>,
+        media_type: FieldValue,
+        last_modified: Option<FieldValue>,
     },
 }
 
@@ -79,6 +83,7 @@ impl FileView for CachedView<'_> {
                 data: FileData::Disk(file),
                 len,
                 modified,
+                ..
             }) if len <= MAX_FILE => {
                 let mut bytes = Vec::with_capacity(len as usize);
                 file.take(len)
@@ -87,6 +92,8 @@ impl FileView for CachedView<'_> {
                 let cached = Cached::File {
                     bytes: bytes.into(),
                     modified,
+                    media_type: media_type(path.file_name()),
+                    last_modified: modified.map(last_modified_text),
                 };
                 let entry = to_entry(&cached);
                 self.remember(path, cached);
@@ -104,10 +111,17 @@ impl FileView for CachedView<'_> {
 fn to_entry(cached: &Cached) -> Entry {
     match cached {
         Cached::Folder => Entry::Folder,
-        Cached::File { bytes, modified } => Entry::File(FileContent {
+        Cached::File {
+            bytes,
+            modified,
+            media_type,
+            last_modified,
+        } => Entry::File(FileContent {
             data: FileData::Shared(bytes.clone()),
             len: bytes.len() as u64,
             modified: *modified,
+            media_type: Some(media_type.clone()),
+            last_modified: last_modified.clone(),
         }),
     }
 }

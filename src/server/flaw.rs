@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use percent_encoding::percent_decode_str;
 
-use crate::http::{Body, Response, Status};
+use crate::http::{Body, FieldValue, Response, Status};
 
 /// One reproducible bug.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -210,7 +210,7 @@ pub fn flawed_bytes(flaws: &Flaws, mut response: Response) -> std::io::Result<Fl
 fn set_length(response: &mut Response, length: usize) {
     for (name, value) in &mut response.headers {
         if name.eq_ignore_ascii_case("content-length") {
-            *value = length.to_string();
+            *value = FieldValue::Number(length as u64);
         }
     }
 }
@@ -230,7 +230,7 @@ pub fn unguarded_file(root: &Path, target: &str, now: SystemTime) -> Option<Resp
     let mut response = Response::new(Status::OK)
         .with_header("Date", httpdate::fmt_http_date(now))
         .with_header("Content-Type", "text/html")
-        .with_header("Content-Length", bytes.len().to_string())
+        .with_header("Content-Length", bytes.len())
         .with_header("Connection", "close");
     response.body = Body::Bytes(bytes);
     Some(response)
@@ -241,8 +241,7 @@ mod tests {
     use super::*;
 
     fn ok(body: &[u8]) -> Response {
-        let mut response =
-            Response::new(Status::OK).with_header("Content-Length", body.len().to_string());
+        let mut response = Response::new(Status::OK).with_header("Content-Length", body.len());
         response.body = Body::Bytes(body.to_vec());
         response
     }

@@ -84,6 +84,13 @@ pub struct ServerConfig {
     pub clock: fn() -> std::time::SystemTime,
 }
 
+/// One event-loop worker per core but one, at least one: httplab usually shares its
+/// machine with the clients that test it (a browser, `check`, a load tool), and on a
+/// two-core machine one worker measured faster than two (bench/RESULTS.md).
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
+}
+
 impl ServerConfig {
     /// The defaults: port 6789 on loopback, 1024 connections.
     pub fn new(root: impl Into<PathBuf>) -> ServerConfig {
@@ -92,7 +99,7 @@ impl ServerConfig {
             bind: std::net::SocketAddr::from(([127, 0, 0, 1], 6789)),
             max_connections: 1024,
             model: Model::Events,
-            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            workers: default_workers(),
             timeouts: Timeouts::default(),
             limits: Limits::default(),
             quiet: false,

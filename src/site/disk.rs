@@ -74,6 +74,8 @@ impl FileView for DiskView {
             data: FileData::Disk(file),
             len: metadata.len(),
             modified: metadata.modified().ok(),
+            media_type: None,
+            last_modified: None,
         }))
     }
 

@@ -4,13 +4,20 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::{Entry, FileContent, FileData, FileView, FolderEntry, Forbidden, SitePath, ViewError};
+use crate::http::FieldValue;
+use crate::http::date::last_modified_text;
+
+use super::{
+    Entry, FileContent, FileData, FileView, FolderEntry, Forbidden, SitePath, ViewError, media_type,
+};
 
 #[derive(Clone, Debug)]
 enum Node {
     File {
         bytes: Arc<[u8]>,
         modified: SystemTime,
+        media_type: FieldValue,
+        last_modified: FieldValue,
     },
     Folder,
     /// Stands for an entry the view refuses (a symlink leading out, an unreadable file).
@@ -51,13 +58,15 @@ impl MemoryView {
         bytes: impl Into<Vec<u8>>,
         modified: SystemTime,
     ) -> MemoryView {
-        self.insert(
-            path,
-            Node::File {
-                bytes: Arc::from(bytes.into()),
-                modified,
-            },
-        );
+        // Made once here, as a cache would: the media type and the Last-Modified text.
+        let name = path.rsplit('/').next().unwrap_or_default().as_bytes();
+        let node = Node::File {
+            bytes: Arc::from(bytes.into()),
+            modified,
+            media_type: media_type(name),
+            last_modified: last_modified_text(modified),
+        };
+        self.insert(path, node);
         self
     }
 
@@ -95,10 +104,17 @@ impl MemoryView {
 impl FileView for MemoryView {
     fn open(&self, path: &SitePath) -> Result<Entry, ViewError> {
         match self.node(path)? {
-            Node::File { bytes, modified } => Ok(Entry::File(FileContent {
+            Node::File {
+                bytes,
+                modified,
+                media_type,
+                last_modified,
+            } => Ok(Entry::File(FileContent {
                 data: FileData::Shared(bytes.clone()),
                 len: bytes.len() as u64,
                 modified: Some(*modified),
+                media_type: Some(media_type.clone()),
+                last_modified: Some(last_modified.clone()),
             })),
             _ => Ok(Entry::Folder),
         }

@@ -13,6 +13,8 @@ use std::fs::File;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use crate::http::FieldValue;
+
 pub use disk::DiskView;
 pub use memory::MemoryView;
 pub use path::{PathError, SitePath};
@@ -56,6 +58,11 @@ pub struct FileContent {
     pub data: FileData,
     pub len: u64,
     pub modified: Option<SystemTime>,
+    /// The `Content-Type`, when the view already knows it (a cache); else `respond` derives
+    /// it from the name.
+    pub media_type: Option<FieldValue>,
+    /// `modified` as `Last-Modified` text, when the view already made it (a cache).
+    pub last_modified: Option<FieldValue>,
 }
 
 #[derive(Debug)]
@@ -96,5 +103,21 @@ impl fmt::Display for Forbidden {
             Forbidden::PermissionDenied => "the server may not read it",
             Forbidden::NotRegularFile => "it is not a regular file",
         })
+    }
+}
+
+/// The media type for a file name: from its extension (mime_guess), text types in UTF-8.
+pub fn media_type(name: &[u8]) -> FieldValue {
+    let name = String::from_utf8_lossy(name);
+    match mime_guess::from_path(name.as_ref()).first_raw() {
+        Some(mime) if mime.starts_with("text/") => match mime {
+            "text/html" => FieldValue::Static("text/html; charset=utf-8"),
+            "text/css" => FieldValue::Static("text/css; charset=utf-8"),
+            "text/plain" => FieldValue::Static("text/plain; charset=utf-8"),
+            "text/javascript" => FieldValue::Static("text/javascript; charset=utf-8"),
+            other => FieldValue::Owned(format!("{other}; charset=utf-8")),
+        },
+        Some(mime) => FieldValue::Static(mime),
+        None => FieldValue::Static("application/octet-stream"),
     }
 }

@@ -74,11 +74,18 @@ impl SitePath {
     /// Resolves an origin-form (`/a/b?q`) or absolute-form (`http://h/a/b`) request target.
     pub fn from_target(target: &str) -> Result<SitePath, PathError> {
         let path = path_of_target(target)?;
-        let path = path.split(['?', '#']).next().unwrap_or("");
+        let path = match path.find(['?', '#']) {
+            Some(end) => &path[..end],
+            None => path,
+        };
         let mut segments: Vec<Vec<u8>> = Vec::new();
         let mut trailing_slash = true;
         for raw in path.split('/').skip(1) {
-            let segment: Vec<u8> = percent_decode_str(raw).collect();
+            let segment: Vec<u8> = if raw.contains('%') {
+                percent_decode_str(raw).collect()
+            } else {
+                raw.as_bytes().to_vec()
+            };
             if segment.contains(&0) {
                 return Err(PathError::Nul);
             }

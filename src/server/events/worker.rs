@@ -11,6 +11,7 @@ use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::conn::{Conn, Ctx, Next};
+use crate::http::DateCache;
 use crate::respond::overload_response;
 use crate::server::cache::CachedView;
 use crate::server::listener::{Shared, lock};
@@ -58,6 +59,7 @@ impl Worker<'_> {
         let mut events = Events::with_capacity(1024);
         let mut last_tick = Instant::now();
         let mut grace_until: Option<Instant> = None;
+        let mut date = DateCache::new((self.shared.config.clock)());
         loop {
             if let Err(error) = self.poll.poll(&mut events, Some(TICK))
                 && error.kind() != ErrorKind::Interrupted
@@ -65,11 +67,12 @@ impl Worker<'_> {
                 eprintln!("httplab: a worker's poll failed: {error}");
                 return self.open_count();
             }
+            date.set((self.shared.config.clock)());
             let ctx = Ctx {
                 shared: self.shared,
                 view,
                 now: Instant::now(),
-                wall: (self.shared.config.clock)(),
+                date: &date,
             };
             for event in events.iter() {
                 match event.token() {
@@ -131,7 +134,10 @@ impl Worker<'_> {
                 refuse_overload(stream, ctx);
                 continue;
             }
-            let _ = stream.set_nodelay(true);
+            if cfg!(not(target_os = "linux")) {
+                // Linux: inherited from the listener.
+                let _ = stream.set_nodelay(true);
+            }
             let slot = self.free.pop().unwrap_or_else(|| {
                 self.conns.push(None);
                 self.conns.len() - 1
@@ -151,10 +157,9 @@ impl Worker<'_> {
                 continue;
             }
             self.shared.active.fetch_add(1, Ordering::AcqRel);
-            // Data may already be there (the request often arrives with the handshake).
-            let next = conn.on_ready(ctx);
+            // No read yet: if the request is already there, registering reported it, and the
+            // next poll brings it (reading now would mostly find nothing, a wasted call).
             self.conns[slot] = Some(conn);
-            self.settle(slot, next);
         }
     }
 
@@ -188,8 +193,8 @@ impl Worker<'_> {
     }
 
     fn close(&mut self, slot: usize) {
-        if let Some(mut conn) = self.conns[slot].take() {
-            let _ = self.poll.registry().deregister(&mut conn.stream);
+        // Closing the socket takes it out of epoll too: no deregister call needed.
+        if self.conns[slot].take().is_some() {
             self.free.push(slot);
             self.shared.active.fetch_sub(1, Ordering::AcqRel);
         }
@@ -215,7 +220,7 @@ impl Worker<'_> {
 fn refuse_overload(mut stream: TcpStream, ctx: &Ctx) {
     let mut request = [0u8; 4096];
     let _ = stream.read(&mut request);
-    let response = overload_response(ctx.wall);
+    let response = overload_response(ctx.date);
     let mut bytes = response.head_bytes();
     if let Some(body) = response.body.in_memory() {
         bytes.extend_from_slice(body);

@@ -1,0 +1,107 @@
+//! The time `respond` is given, and the `Date` field text it writes (RFC 9110 §6.6.1).
+//!
+//! `respond` reads no clock: the caller says what time it is. A plain `SystemTime` works
+//! (tests pin it); a server passes a [`DateCache`], which formats the `Date` text once a
+//! second instead of once a request.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::FieldValue;
+
+/// What time it is, as `respond` needs it.
+pub trait Now {
+    fn time(&self) -> SystemTime;
+    /// The `Date` field value for this time (IMF-fixdate).
+    fn date(&self) -> FieldValue;
+}
+
+impl Now for SystemTime {
+    fn time(&self) -> SystemTime {
+        *self
+    }
+
+    fn date(&self) -> FieldValue {
+        FieldValue::Owned(httpdate::fmt_http_date(*self))
+    }
+}
+
+impl<T: Now + ?Sized> Now for &T {
+    fn time(&self) -> SystemTime {
+        (**self).time()
+    }
+
+    fn date(&self) -> FieldValue {
+        (**self).date()
+    }
+}
+
+/// The current time with its `Date` text, reformatted only when the second changes.
+#[derive(Clone, Debug)]
+pub struct DateCache {
+    time: SystemTime,
+    second: u64,
+    text: Arc<str>,
+}
+
+impl DateCache {
+    pub fn new(now: SystemTime) -> DateCache {
+        DateCache {
+            time: now,
+            second: seconds(now),
+            text: httpdate::fmt_http_date(now).into(),
+        }
+    }
+
+    /// Moves the cache to `now`.
+    pub fn set(&mut self, now: SystemTime) {
+        self.time = now;
+        let second = seconds(now);
+        if second != self.second {
+            self.second = second;
+            self.text = httpdate::fmt_http_date(now).into();
+        }
+    }
+}
+
+impl Now for DateCache {
+    fn time(&self) -> SystemTime {
+        self.time
+    }
+
+    fn date(&self) -> FieldValue {
+        FieldValue::Shared(self.text.clone())
+    }
+}
+
+/// `time` without its fraction of a second: HTTP dates have whole seconds.
+pub fn whole_seconds(time: SystemTime) -> SystemTime {
+    UNIX_EPOCH + std::time::Duration::from_secs(seconds(time))
+}
+
+/// A modification time as `Last-Modified` text, made once to be shared (by caches).
+pub fn last_modified_text(modified: SystemTime) -> FieldValue {
+    FieldValue::Shared(httpdate::fmt_http_date(whole_seconds(modified)).into())
+}
+
+fn seconds(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn the_cache_says_what_the_clock_says() {
+        let start = UNIX_EPOCH + Duration::from_millis(1_795_618_800_250);
+        let mut cache = DateCache::new(start);
+        for step in [0, 300, 800, 1000, 2500, 61_000] {
+            let now = start + Duration::from_millis(step);
+            cache.set(now);
+            assert_eq!(cache.date(), now.date(), "{step} ms later");
+            assert_eq!(cache.time(), now);
+        }
+    }
+}
