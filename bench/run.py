@@ -25,6 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 HELLO = b"<head>Hello world!</head>\n<body>abcdefg</body>\n"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+HISTORY_MARKER = "<!-- history: kept by run.py -->"
 
 
 def log(message):
@@ -267,14 +268,19 @@ def download(server, path):
 
 class IdleHolder:
     """Holds `count` keep-alive connections open and idle: each sends one request, reads the
-    answer, and then says nothing (a connection refused or closed is counted)."""
+    answer, and then says nothing. Bounded: whatever is not connected within 15 s is left
+    out (a server with a tiny listen backlog makes connections wait)."""
 
-    def __init__(self, port, count, path):
+    def __init__(self, port, count, path, budget=15.0):
         self.sockets = []
         request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+        deadline = time.time() + budget
         for _ in range(count):
+            left = deadline - time.time()
+            if left <= 0:
+                break
             s = socket.socket()
-            s.settimeout(5)
+            s.settimeout(min(left, 2.0))
             try:
                 s.connect(("127.0.0.1", port))
                 s.sendall(request)
@@ -282,7 +288,9 @@ class IdleHolder:
             except OSError:
                 s.close()
         for s in self.sockets:
+            left = deadline + 5 - time.time()
             try:
+                s.settimeout(max(left, 0.01))
                 s.recv(65536)
             except OSError:
                 pass
@@ -318,6 +326,8 @@ def ratio(value, base):
 
 
 def main():
+    # SIGTERM (a timeout, Ctrl-C from a wrapper) still stops the servers and removes the files.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM"))
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=5, help="duration of each wrk run")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds per scenario")
@@ -402,8 +412,15 @@ def main():
     report = render(rows, servers, args)
     print(report)
     if not args.no_results:
+        # Keep the hand-written history (what each change bought) below the marker.
+        history = ""
+        if os.path.exists(args.results):
+            with open(args.results) as f:
+                previous = f.read()
+            if HISTORY_MARKER in previous:
+                history = previous[previous.index(HISTORY_MARKER):]
         with open(args.results, "w") as f:
-            f.write(report)
+            f.write(report + "\n" + history)
         log(f"wrote {args.results}")
 
 

@@ -406,6 +406,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         shutdown_grace: args.shutdown_grace,
         ..Timeouts::default()
     };
+    httplab::server::raise_open_file_limit();
     let server = match Server::bind(config) {
         Ok(server) => server,
         Err(error) => {

@@ -11,7 +11,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -506,14 +506,25 @@ fn chromium_loads_the_index_with_its_css_and_image_without_waiting_on_idle_conne
         exit_took < Duration::from_secs(3),
         "SIGTERM took {exit_took:?} with idle connections open"
     );
+    // Never an HTTP byte on them. The event model accepts a connection together with its
+    // first bytes (TCP_DEFER_ACCEPT), so these three never reached the server at all: the
+    // kernel dropped them with the listener, and a read sees end-of-file, a reset, or,
+    // as the kernel tells the client nothing, just silence.
     for mut idle in silent {
-        idle.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        idle.set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
         let mut buf = [0u8; 64];
-        assert_eq!(
-            idle.read(&mut buf).unwrap(),
-            0,
-            "an idle connection is closed silently at shutdown"
-        );
+        match idle.read(&mut buf) {
+            Ok(0) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::ConnectionReset | ErrorKind::WouldBlock | ErrorKind::TimedOut
+                ) => {}
+            other => {
+                panic!("an idle connection must end without a byte at shutdown, got {other:?}")
+            }
+        }
     }
 
     // Every sub-resource the page needs was asked for and answered 200; a 404 for the icon

@@ -154,6 +154,7 @@ impl Connection<'_> {
     fn next_answer(&mut self) -> Option<Answer> {
         let now = (self.shared.config.clock)();
         let input = &self.input[self.start..];
+        self.shared.panic_if_asked(input);
         if self.flaws().has(Flaw::NoTraversalGuard)
             && let Parsed::Complete(request) = request::parse(input, &self.shared.config.limits)
             && let Some(response) =

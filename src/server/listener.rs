@@ -32,6 +32,19 @@ impl Shared {
         self.stopping.load(Ordering::Acquire)
     }
 
+    /// Test-only: panics when `input` asks for the configured target (see
+    /// `ServerConfig::panic_on_target`).
+    pub fn panic_if_asked(&self, input: &[u8]) {
+        if let Some(target) = &self.config.panic_on_target
+            && crate::http::request::first_line_for_log(input)
+                .split(' ')
+                .nth(1)
+                == Some(target.as_str())
+        {
+            panic!("test-only panic for {target}");
+        }
+    }
+
     /// The connection model this run uses: flaws need the thread model, where they live.
     pub fn model(&self) -> Model {
         if self.config.flaws.is_empty() {

@@ -82,6 +82,33 @@ pub struct ServerConfig {
     pub flaws: flaw::Flaws,
     /// Where `Date` comes from: the system clock, or a fixed time in byte-exact tests.
     pub clock: fn() -> std::time::SystemTime,
+    /// Test-only: a request for exactly this target panics inside its connection, to prove
+    /// that a bug in one connection never takes the server down. The CLI never sets it.
+    #[doc(hidden)]
+    pub panic_on_target: Option<String>,
+}
+
+/// Raises this process's soft limit on open files to its hard limit: every connection is a
+/// file descriptor, and the usual soft limit (1024) is below what `--max-connections`
+/// allows. Returns the limit now in force.
+pub fn raise_open_file_limit() -> Option<u64> {
+    // SAFETY: getrlimit/setrlimit with a valid pointer to an rlimit.
+    unsafe {
+        let mut limit: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return None;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: limit.rlim_max,
+                rlim_max: limit.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                return Some(raised.rlim_cur as u64);
+            }
+        }
+        Some(limit.rlim_cur as u64)
+    }
 }
 
 /// One event-loop worker per core but one, at least one: httplab usually shares its
@@ -105,6 +132,7 @@ impl ServerConfig {
             quiet: false,
             flaws: flaw::Flaws::default(),
             clock: std::time::SystemTime::now,
+            panic_on_target: None,
         }
     }
 }

@@ -232,6 +232,7 @@ impl Conn {
                 break;
             }
             let input = &self.input[self.start..self.end];
+            ctx.shared.panic_if_asked(input);
             let answer = match respond(input, ctx.view, ctx.date, &ctx.shared.config.limits) {
                 Outcome::Incomplete => break,
                 Outcome::Answer(answer) => answer,

@@ -3,6 +3,7 @@
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::Shutdown;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -35,8 +36,7 @@ pub(super) fn run(listener: std::net::TcpListener, shared: &Arc<Shared>) -> io::
     let view = CachedView::new(&shared.view);
     let mut worker = Worker {
         poll,
-        listener,
-        listening: true,
+        listener: Some(listener),
         shared,
         conns: Vec::new(),
         free: Vec::new(),
@@ -46,8 +46,8 @@ pub(super) fn run(listener: std::net::TcpListener, shared: &Arc<Shared>) -> io::
 
 struct Worker<'s> {
     poll: Poll,
-    listener: TcpListener,
-    listening: bool,
+    /// `None` once the server stops: closed, so that new connections are refused.
+    listener: Option<TcpListener>,
     shared: &'s Shared,
     /// Connections by token - FIRST_CONN; `None` slots are free (listed in `free`).
     conns: Vec<Option<Conn>>,
@@ -81,7 +81,7 @@ impl Worker<'_> {
                     Token(token) => {
                         let slot = token - FIRST_CONN;
                         let next = match self.conns.get_mut(slot).and_then(Option::as_mut) {
-                            Some(conn) => conn.on_ready(&ctx),
+                            Some(conn) => guarded(conn, |conn| conn.on_ready(&ctx)),
                             None => continue,
                         };
                         self.settle(slot, next);
@@ -105,7 +105,7 @@ impl Worker<'_> {
                 last_tick = ctx.now;
                 for slot in 0..self.conns.len() {
                     if let Some(conn) = self.conns[slot].as_mut() {
-                        let next = conn.on_tick(&ctx);
+                        let next = guarded(conn, |conn| conn.on_tick(&ctx));
                         self.settle(slot, next);
                     }
                 }
@@ -119,8 +119,8 @@ impl Worker<'_> {
 
     /// Accepts every waiting connection (another worker may take some first).
     fn accept(&mut self, ctx: &Ctx) {
-        while self.listening {
-            let (stream, peer) = match self.listener.accept() {
+        while let Some(listener) = &self.listener {
+            let (stream, peer) = match listener.accept() {
                 Ok(accepted) => accepted,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
@@ -157,9 +157,11 @@ impl Worker<'_> {
                 continue;
             }
             self.shared.active.fetch_add(1, Ordering::AcqRel);
-            // No read yet: if the request is already there, registering reported it, and the
-            // next poll brings it (reading now would mostly find nothing, a wasted call).
+            // With deferred accept the request is usually here already: answer it now rather
+            // than after another round of poll.
+            let next = guarded(&mut conn, |conn| conn.on_ready(ctx));
             self.conns[slot] = Some(conn);
+            self.settle(slot, next);
         }
     }
 
@@ -202,15 +204,28 @@ impl Worker<'_> {
 
     /// Stop accepting; close idle connections; let the busy ones finish.
     fn begin_stop(&mut self) {
-        if self.listening {
-            let _ = self.poll.registry().deregister(&mut self.listener);
-            self.listening = false;
+        if let Some(mut listener) = self.listener.take() {
+            let _ = self.poll.registry().deregister(&mut listener);
         }
         for slot in 0..self.conns.len() {
             if let Some(conn) = self.conns[slot].as_mut() {
                 let next = conn.on_stop();
                 self.settle(slot, next);
             }
+        }
+    }
+}
+
+/// Runs `step` on a connection; a panic in it (a bug) ends that connection only, never the
+/// worker and the other connections it serves.
+fn guarded(conn: &mut Conn, step: impl FnOnce(&mut Conn) -> Next) -> Next {
+    match catch_unwind(AssertUnwindSafe(|| step(conn))) {
+        Ok(next) => next,
+        Err(_) => {
+            eprintln!(
+                "httplab: a connection failed inside the server (a bug); it is closed, the server goes on"
+            );
+            Next::Close
         }
     }
 }
