@@ -4,8 +4,10 @@
 //! invalid, and why); `response` holds a [`response::Response`] and its exact wire encoding.
 
 pub mod date;
+mod diagnose;
 pub mod method;
 pub mod request;
+mod request_error;
 pub mod response;
 pub mod status;
 

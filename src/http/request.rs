@@ -5,10 +5,10 @@
 //! a server (Host, Content-Length, Transfer-Encoding, Connection), and, when httparse rejects
 //! a head, a diagnosis that names the exact fault instead of "invalid token".
 
-use std::fmt;
 use std::mem::MaybeUninit;
 
-use super::Status;
+use super::diagnose::diagnose;
+pub use super::request_error::RequestError;
 
 /// Resource bounds on one request head. Exceeding one is answered, never buffered.
 #[derive(Clone, Debug)]
@@ -103,176 +103,6 @@ pub enum Parsed<'a> {
     Invalid(RequestError),
 }
 
-/// Every way a request head can be refused, each with its status and its reason.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RequestError {
-    /// Something before the request line that is not an empty line.
-    LeadingWhitespace,
-    /// The bytes of a TLS ClientHello: an `https://` client talking to a plain-HTTP port.
-    TlsHandshake,
-    InvalidMethod,
-    /// More or fewer than one space between the parts of the request line.
-    RequestLineSpacing,
-    /// Only two parts: `GET /path` with no version (HTTP/0.9 style).
-    MissingVersion,
-    /// A target byte that is not allowed in a URI (a space, a control byte, non-ASCII).
-    InvalidTargetByte(u8),
-    /// A version token that is not `HTTP/DIGIT.DIGIT`.
-    MalformedVersion,
-    /// Well-formed, but not HTTP/1.0 or HTTP/1.1.
-    UnsupportedVersion(String),
-    TrailingWhitespaceInRequestLine,
-    /// A CR not followed by LF.
-    BareCr,
-    ObsFold,
-    WhitespaceBeforeColon,
-    MissingColon,
-    EmptyFieldName,
-    InvalidFieldNameByte(u8),
-    ControlInFieldValue(u8),
-    MissingHost,
-    DuplicateHost,
-    InvalidHost,
-    InvalidContentLength,
-    ConflictingContentLength,
-    LengthWithTransferEncoding,
-    TransferEncodingInHttp10,
-    ChunkedNotLast,
-    UnsupportedTransferCoding(String),
-    TargetTooLong {
-        limit: usize,
-    },
-    HeadTooLarge {
-        limit: usize,
-    },
-    TooManyFields {
-        limit: usize,
-    },
-}
-
-impl RequestError {
-    pub fn status(&self) -> Status {
-        use RequestError::*;
-        match self {
-            UnsupportedVersion(_) => Status::VERSION_NOT_SUPPORTED,
-            UnsupportedTransferCoding(_) => Status::NOT_IMPLEMENTED,
-            TargetTooLong { .. } => Status::URI_TOO_LONG,
-            HeadTooLarge { .. } | TooManyFields { .. } => Status::HEADER_FIELDS_TOO_LARGE,
-            _ => Status::BAD_REQUEST,
-        }
-    }
-}
-
-impl fmt::Display for RequestError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use RequestError::*;
-        match self {
-            LeadingWhitespace => write!(f, "whitespace before the request line (RFC 9112 §2.2)"),
-            TlsHandshake => write!(
-                f,
-                "this is a TLS handshake: the client used https:// but this server speaks plain http://"
-            ),
-            InvalidMethod => write!(f, "the method is not a token (RFC 9110 §9.1)"),
-            RequestLineSpacing => write!(
-                f,
-                "the request line must be method, target and version separated by single spaces (RFC 9112 §3)"
-            ),
-            MissingVersion => write!(
-                f,
-                "the request line has no HTTP version; HTTP/0.9 is not supported (RFC 9112 §3)"
-            ),
-            InvalidTargetByte(b) => write!(
-                f,
-                "byte 0x{b:02X} is not allowed in a request target; percent-encode it (RFC 3986 §2.1)"
-            ),
-            MalformedVersion => write!(
-                f,
-                "the HTTP version is not HTTP/DIGIT.DIGIT (RFC 9112 §2.3)"
-            ),
-            UnsupportedVersion(v) => write!(
-                f,
-                "{v} is not supported; use HTTP/1.1 or HTTP/1.0 (RFC 9110 §15.6.6)"
-            ),
-            TrailingWhitespaceInRequestLine => {
-                write!(
-                    f,
-                    "whitespace after the HTTP version on the request line (RFC 9112 §3)"
-                )
-            }
-            BareCr => write!(f, "a CR not followed by LF (RFC 9112 §2.2)"),
-            ObsFold => write!(
-                f,
-                "a header line starts with whitespace (obsolete line folding, RFC 9112 §5.2)"
-            ),
-            WhitespaceBeforeColon => {
-                write!(
-                    f,
-                    "whitespace between a header field name and its colon (RFC 9112 §5.1)"
-                )
-            }
-            MissingColon => write!(f, "a header line without a colon (RFC 9112 §5)"),
-            EmptyFieldName => write!(f, "a header field with an empty name (RFC 9110 §5.1)"),
-            InvalidFieldNameByte(b) => {
-                write!(
-                    f,
-                    "byte 0x{b:02X} is not allowed in a header field name (RFC 9110 §5.1)"
-                )
-            }
-            ControlInFieldValue(b) => {
-                write!(
-                    f,
-                    "control byte 0x{b:02X} in a header field value (RFC 9110 §5.5)"
-                )
-            }
-            MissingHost => write!(
-                f,
-                "an HTTP/1.1 request must have a Host header field (RFC 9112 §3.2)"
-            ),
-            DuplicateHost => write!(f, "more than one Host header field (RFC 9112 §3.2)"),
-            InvalidHost => write!(
-                f,
-                "the Host header field is not a valid host[:port] (RFC 9112 §3.2)"
-            ),
-            InvalidContentLength => write!(
-                f,
-                "Content-Length is not a non-negative decimal number that fits in 64 bits (RFC 9112 §6.3)"
-            ),
-            ConflictingContentLength => {
-                write!(f, "conflicting Content-Length values (RFC 9112 §6.3)")
-            }
-            LengthWithTransferEncoding => {
-                write!(
-                    f,
-                    "both Transfer-Encoding and Content-Length (RFC 9112 §6.3)"
-                )
-            }
-            TransferEncodingInHttp10 => write!(
-                f,
-                "Transfer-Encoding in an HTTP/1.0 request (RFC 9112 §6.1)"
-            ),
-            ChunkedNotLast => write!(
-                f,
-                "Transfer-Encoding does not end in chunked (RFC 9112 §6.3)"
-            ),
-            UnsupportedTransferCoding(c) => write!(
-                f,
-                "transfer coding {c:?} is not implemented (RFC 9112 §6.1)"
-            ),
-            TargetTooLong { limit } => write!(
-                f,
-                "the request target is longer than {limit} bytes (RFC 9112 §3)"
-            ),
-            HeadTooLarge { limit } => write!(
-                f,
-                "the request head is larger than {limit} bytes (RFC 6585 §5)"
-            ),
-            TooManyFields { limit } => write!(f, "more than {limit} header fields (RFC 6585 §5)"),
-        }
-    }
-}
-
-impl std::error::Error for RequestError {}
-
 /// Parses the request head at the start of `input`.
 pub fn parse<'a>(input: &'a [u8], limits: &Limits) -> Parsed<'a> {
     let slots = limits.max_fields.min(FIELD_SLOTS);
@@ -338,7 +168,7 @@ pub fn parse<'a>(input: &'a [u8], limits: &Limits) -> Parsed<'a> {
 /// Printable ASCII. Controls, spaces and non-ASCII bytes must reach a server
 /// percent-encoded (RFC 3986 §2.1); the other printable bytes RFC 3986 leaves out (`"`, `{`,
 /// `|`, ...) are let through, as browsers send some of them raw and as a path can hold them.
-fn is_target_byte(b: u8) -> bool {
+pub(super) fn is_target_byte(b: u8) -> bool {
     b.is_ascii_graphic()
 }
 
@@ -453,7 +283,7 @@ fn parse_length(digits: &[u8]) -> Result<u64, RequestError> {
     })
 }
 
-fn is_forbidden_value_byte(b: u8) -> bool {
+pub(super) fn is_forbidden_value_byte(b: u8) -> bool {
     (b < 0x20 && b != b'\t') || b == 0x7f
 }
 
@@ -493,7 +323,7 @@ fn trim(bytes: &[u8]) -> &[u8] {
 }
 
 /// Skips the empty lines a server should ignore before a request line (RFC 9112 §2.2).
-fn skip_empty_lines(input: &[u8]) -> &[u8] {
+pub(super) fn skip_empty_lines(input: &[u8]) -> &[u8] {
     let mut rest = input;
     loop {
         if let Some(after) = rest.strip_prefix(b"\r\n") {
@@ -520,157 +350,6 @@ fn partial_target_too_long(input: &[u8], limit: usize) -> Option<usize> {
         .position(|b| *b == b' ')
         .unwrap_or(target.len());
     (target_len > limit).then_some(limit)
-}
-
-/// httparse said the head is invalid; find the line and say exactly what is wrong with it.
-fn diagnose(input: &[u8], error: httparse::Error, limits: &Limits) -> RequestError {
-    // A TLS record header: content type 22 (handshake), protocol version 3.x.
-    if input.len() >= 2 && input[0] == 0x16 && input[1] == 0x03 {
-        return RequestError::TlsHandshake;
-    }
-    let start = skip_empty_lines(input);
-    let mut lines = start.split(|b| *b == b'\n');
-    let request_line = lines.next().unwrap_or_default();
-    if let Some(problem) = diagnose_request_line(request_line, limits) {
-        return problem;
-    }
-    for line in lines {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.is_empty() {
-            break;
-        }
-        if let Some(problem) = diagnose_field_line(line) {
-            return problem;
-        }
-    }
-    // httparse saw something the scan above does not name; say what httparse said.
-    match error {
-        httparse::Error::HeaderName => RequestError::InvalidFieldNameByte(0),
-        httparse::Error::HeaderValue => RequestError::ControlInFieldValue(0),
-        httparse::Error::NewLine => RequestError::BareCr,
-        httparse::Error::Version => RequestError::MalformedVersion,
-        _ => RequestError::RequestLineSpacing,
-    }
-}
-
-fn diagnose_request_line(line: &[u8], limits: &Limits) -> Option<RequestError> {
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    if line.contains(&b'\r') {
-        return Some(RequestError::BareCr);
-    }
-    if line.first().is_some_and(|b| b.is_ascii_whitespace()) {
-        return Some(RequestError::LeadingWhitespace);
-    }
-    let method_end = line.iter().position(|b| *b == b' ').unwrap_or(line.len());
-    let method = &line[..method_end];
-    if method.is_empty() || !method.iter().all(|b| is_tchar(*b)) {
-        return Some(RequestError::InvalidMethod);
-    }
-    let rest = &line[method_end..];
-    if rest.is_empty() {
-        return Some(RequestError::MissingVersion);
-    }
-    let parts: Vec<&[u8]> = rest[1..].split(|b| *b == b' ').collect();
-    if parts.iter().any(|p| p.is_empty()) {
-        return Some(
-            if rest.ends_with(b" ") && parts.len() == 3 && parts[2].is_empty() {
-                RequestError::TrailingWhitespaceInRequestLine
-            } else {
-                RequestError::RequestLineSpacing
-            },
-        );
-    }
-    let target = parts[0];
-    if target.len() > limits.max_target_bytes {
-        return Some(RequestError::TargetTooLong {
-            limit: limits.max_target_bytes,
-        });
-    }
-    if let Some(b) = target.iter().find(|b| !is_target_byte(**b)) {
-        return Some(RequestError::InvalidTargetByte(*b));
-    }
-    match parts.len() {
-        1 => Some(RequestError::MissingVersion),
-        2 => diagnose_version(parts[1]),
-        _ => Some(if parts[1].starts_with(b"HTTP/") {
-            RequestError::TrailingWhitespaceInRequestLine
-        } else {
-            RequestError::InvalidTargetByte(b' ')
-        }),
-    }
-}
-
-fn diagnose_version(version: &[u8]) -> Option<RequestError> {
-    match version {
-        b"HTTP/1.0" | b"HTTP/1.1" => None,
-        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
-            if major.is_ascii_digit() && minor.is_ascii_digit() =>
-        {
-            Some(RequestError::UnsupportedVersion(
-                String::from_utf8_lossy(version).into_owned(),
-            ))
-        }
-        _ if version.iter().any(|b| b.is_ascii_control() && *b != b'\t') => {
-            Some(RequestError::BareCr)
-        }
-        _ => Some(RequestError::MalformedVersion),
-    }
-}
-
-fn diagnose_field_line(line: &[u8]) -> Option<RequestError> {
-    if line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
-        return Some(RequestError::ObsFold);
-    }
-    let Some(colon) = line.iter().position(|b| *b == b':') else {
-        if line.contains(&b'\r') {
-            return Some(RequestError::BareCr);
-        }
-        return Some(RequestError::MissingColon);
-    };
-    let name = &line[..colon];
-    if name.is_empty() {
-        return Some(RequestError::EmptyFieldName);
-    }
-    if name.last().is_some_and(|b| *b == b' ' || *b == b'\t') {
-        return Some(RequestError::WhitespaceBeforeColon);
-    }
-    if let Some(b) = name.iter().find(|b| !is_tchar(**b)) {
-        return Some(if *b == b'\r' {
-            RequestError::BareCr
-        } else {
-            RequestError::InvalidFieldNameByte(*b)
-        });
-    }
-    let value = &line[colon + 1..];
-    if value.contains(&b'\r') {
-        return Some(RequestError::BareCr);
-    }
-    value
-        .iter()
-        .find(|b| is_forbidden_value_byte(**b))
-        .map(|b| RequestError::ControlInFieldValue(*b))
-}
-
-/// `tchar` of RFC 9110 §5.6.2: the bytes a method or a field name may contain.
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'!' | b'#'
-                | b'$'
-                | b'%'
-                | b'&'
-                | b'\''
-                | b'*'
-                | b'+'
-                | b'-'
-                | b'.'
-                | b'^'
-                | b'_'
-                | b'`'
-                | b'|'
-                | b'~'
-        )
 }
 
 /// The method token at the start of the input, if the request line has one.

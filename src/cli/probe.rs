@@ -1,0 +1,149 @@
+//! `httplab probe HOST PORT PATH`: one request over a raw socket, every byte shown.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::seconds;
+
+pub const PROBE_EXIT_CODES: &str = "Exit status: 0 a response arrived; 3 connection refused (nothing listens); \
+4 timed out; 5 closed without an answer; 6 another network error (name not found, ...).";
+
+#[derive(Args)]
+pub struct ProbeArgs {
+    /// Server host: a name, an IPv4 or an IPv6 address.
+    pub host: String,
+    /// Server port.
+    pub port: u16,
+    /// The request target, e.g. /helloWorld.html (not needed with --raw).
+    #[arg(required_unless_present = "raw")]
+    pub path: Option<String>,
+    /// Request method.
+    #[arg(long, short = 'X', default_value = "GET")]
+    pub method: String,
+    /// An extra header field, 'Name: value' (repeatable; replaces a default of that name).
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Send an HTTP/1.0 request.
+    #[arg(long = "http1.0")]
+    pub http10: bool,
+    /// Send N requests one after another on one kept-alive connection.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub repeat: usize,
+    /// Send exactly these bytes; \r \n \t \0 \\ and \xNN are understood.
+    #[arg(long, value_name = "BYTES")]
+    pub raw: Option<String>,
+    /// Write the request N bytes at a time, with a pause between pieces.
+    #[arg(long, value_name = "N")]
+    pub split: Option<usize>,
+    /// Milliseconds between the pieces of --split.
+    #[arg(long, default_value_t = 20, value_name = "MS")]
+    pub pause: u64,
+    /// What to print.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Both)]
+    pub format: OutputFormat,
+    /// Save the transcript (stable text form, with times) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub transcript: Option<PathBuf>,
+    /// Seconds to wait for the connection and for each read.
+    #[arg(long, default_value = "5", value_name = "SECS", value_parser = seconds)]
+    pub timeout: Duration,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Hex,
+    Both,
+    Json,
+}
+
+pub fn run(args: ProbeArgs) -> ExitCode {
+    use httplab::wire::probe::{Outcome, ProbeConfig, probe};
+    use httplab::wire::report::{Format, Style, render};
+    use httplab::wire::transcript::RenderOptions;
+    use httplab::wire::{ConnectError, escape};
+
+    let mut config = ProbeConfig::new(
+        &args.host,
+        args.port,
+        args.path.clone().unwrap_or_else(|| "/".into()),
+    );
+    config.method = args.method;
+    config.http10 = args.http10;
+    config.repeat = args.repeat.max(1);
+    config.split = args.split;
+    config.pause = Duration::from_millis(args.pause);
+    config.timeout = args.timeout;
+    for header in &args.headers {
+        match header.split_once(':') {
+            Some((name, value)) => config
+                .headers
+                .push((name.trim().to_string(), value.trim().to_string())),
+            None => {
+                eprintln!("httplab: --header {header:?} needs the form 'Name: value'");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if let Some(raw) = &args.raw {
+        match escape::unescape(raw) {
+            Ok(bytes) => config.raw = Some(bytes),
+            Err(error) => {
+                eprintln!("httplab: --raw: {error}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let format = match args.format {
+        OutputFormat::Text => Format::Text,
+        OutputFormat::Hex => Format::Hex,
+        OutputFormat::Both => Format::Both,
+        OutputFormat::Json => Format::Json,
+    };
+    let save = |transcript: &httplab::wire::Transcript| {
+        if let Some(path) = &args.transcript
+            && let Err(error) = std::fs::write(path, transcript.render(RenderOptions::FULL))
+        {
+            eprintln!(
+                "httplab: cannot write the transcript to {}: {error}",
+                path.display()
+            );
+        }
+    };
+    match probe(&config) {
+        Ok(report) => {
+            save(&report.transcript);
+            print!("{}", render(&report, format, Style::for_stdout()));
+            match report.outcome {
+                Outcome::Answered => ExitCode::SUCCESS,
+                Outcome::TimedOut => {
+                    eprintln!(
+                        "httplab: connected to {}, but no response arrived within {:.1} s — does your server read the whole request and send an answer?",
+                        report.target,
+                        args.timeout.as_secs_f64()
+                    );
+                    ExitCode::from(4)
+                }
+                Outcome::ClosedWithoutAnswer => {
+                    eprintln!(
+                        "httplab: {} closed the connection without sending a byte — did your server crash or hit an exception?",
+                        report.target
+                    );
+                    ExitCode::from(5)
+                }
+            }
+        }
+        Err((error, transcript)) => {
+            save(&transcript);
+            eprintln!("httplab: {error}");
+            ExitCode::from(match error {
+                ConnectError::Refused { .. } => 3,
+                ConnectError::TimedOut { .. } => 4,
+                _ => 6,
+            })
+        }
+    }
+}
