@@ -54,3 +54,22 @@ bench *args:
     cargo build --release
     cargo bench --bench core
     python3 bench/run.py {{args}}
+
+# The robustness attacks at full scale (about 3 minutes): slowhttptest with 1,000 slow
+# clients, 1,000 trickling clients for 30 s, a file swapped for a FIFO while served.
+stress: deps-stress
+    cargo test --release --test stress -- --ignored --nocapture --test-threads 1
+
+# What `just stress` drives: Debian's slowhttptest (installed when missing, as root).
+deps-stress:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! command -v slowhttptest >/dev/null; then
+        if [ "$(id -u)" = 0 ]; then
+            apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slowhttptest >/dev/null
+        else
+            echo "just stress needs slowhttptest: sudo apt-get install slowhttptest" >&2
+            exit 1
+        fi
+    fi

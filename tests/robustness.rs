@@ -12,9 +12,9 @@
 //! Timing-sensitive tests (latency of a normal client under attack) must not share the two
 //! cores with CPU-heavy ones: [`measures_latency`] and [`heavy`] keep them apart.
 //!
-//! Two event-model tests are ignored, with the reason: they fail because of a server bug
-//! (the head deadline moves on every read, so a client trickling bytes is never cut). They
-//! pass in the thread model, and must pass in both once the bug is fixed.
+//! The two trickle tests found a bug in the event model (a read with nothing to send moved
+//! the head deadline, so a client trickling bytes was never cut); they now hold both models
+//! to one fixed deadline.
 
 mod common;
 
@@ -1954,9 +1954,7 @@ macro_rules! for_both_models {
 }
 
 for_both_models!(
-    #[ignore = "server bug: the event model moves the head deadline on every read (src/server/events/conn.rs, flush)"]
     slow_clients_trickling_a_head_are_cut_at_the_deadline_and_others_are_served,
-    #[ignore = "server bug: the event model moves the head deadline on every read (src/server/events/conn.rs, flush)"]
     a_trickled_head_or_body_is_cut_at_one_fixed_deadline,
     a_thousand_idle_keep_alive_connections_do_not_stop_a_new_client,
     clients_holding_every_slot_are_let_go_at_the_idle_timeout,

@@ -8,6 +8,7 @@ use std::time::{Instant, SystemTime};
 
 use super::flaw::{self, Flaw, Flaws};
 use super::listener::Shared;
+use super::sendfile::sendfile;
 use crate::http::request::{self, Parsed, first_line_for_log};
 use crate::http::{Body, Response};
 use crate::respond::{Answer, Outcome, respond, timeout_response};
@@ -280,7 +281,14 @@ impl Connection<'_> {
             }
             Body::File { file, len } => {
                 self.stream.write_all(&self.out)?;
-                let copied = io::copy(&mut file.take(len), &mut self.stream)?;
+                let mut offset = 0;
+                let mut copied = 0u64;
+                while copied < len {
+                    match sendfile(&self.stream, &file, &mut offset, len - copied)? {
+                        0 => break, // the file shrank: the response is cut short, and closed
+                        n => copied += n as u64,
+                    }
+                }
                 (copied, copied == len)
             }
         };

@@ -11,6 +11,7 @@ mod error;
 mod events;
 pub mod flaw;
 mod listener;
+mod sendfile;
 mod threads;
 
 use std::path::PathBuf;

@@ -1,9 +1,10 @@
 //! A real folder on disk, served read-only, never outside its root.
 
 use std::ffi::OsStr;
-use std::fs::{self, File};
+use std::fs;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::{Entry, FileContent, FileData, FileView, FolderEntry, Forbidden, SitePath, ViewError};
@@ -67,9 +68,18 @@ impl FileView for DiskView {
         if !metadata.is_file() {
             return Err(ViewError::Forbidden(Forbidden::NotRegularFile));
         }
-        let file = File::open(&real).map_err(|e| classify(&e))?;
-        // The length and age of what was opened, not of what the name pointed to a moment ago.
+        // Non-blocking: if the name was swapped for a FIFO since the check above, opening it
+        // must not wait for a writer (it would hang the connection, or a whole worker).
+        let file = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&real)
+            .map_err(|e| classify(&e))?;
+        // The type, length and age of what was opened, not of what the name was a moment ago.
         let metadata = file.metadata().map_err(|e| classify(&e))?;
+        if !metadata.is_file() {
+            return Err(ViewError::Forbidden(Forbidden::NotRegularFile));
+        }
         Ok(Entry::File(FileContent {
             data: FileData::Disk(file),
             len: metadata.len(),

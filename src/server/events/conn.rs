@@ -15,6 +15,7 @@ use crate::http::{Body, DateCache, Response};
 use crate::respond::{Outcome, respond, timeout_response};
 use crate::server::cache::CachedView;
 use crate::server::listener::Shared;
+use crate::server::sendfile::sendfile;
 
 /// Input buffered beyond the head limit before reading pauses.
 const READ_CHUNK: usize = 16 * 1024;
@@ -81,6 +82,8 @@ pub(super) struct Conn {
     idle_deadline: Option<Instant>,
     /// Set while a write is blocked: the client must read by then.
     write_deadline: Option<Instant>,
+    /// A response was queued and its deadlines restart once it is written.
+    responded: bool,
     /// Wants writable events (its output is blocked).
     pub wants_write: bool,
     /// What it is registered for now.
@@ -108,6 +111,7 @@ impl Conn {
             head_deadline: ctx.now + ctx.shared.config.timeouts.head,
             idle_deadline: None,
             write_deadline: None,
+            responded: false,
             wants_write: false,
             registered_writable: false,
         }
@@ -270,6 +274,7 @@ impl Conn {
             self.out_pos = 0;
         }
         response.write_head(&mut self.out);
+        self.responded = true;
         match response.body {
             Body::Empty => {}
             Body::Bytes(bytes) => self.out.extend_from_slice(&bytes),
@@ -323,35 +328,17 @@ impl Conn {
         self.out_pos = 0;
         if let Some(send) = &mut self.file {
             while send.remaining > 0 {
-                let count = usize::try_from(send.remaining.min(1 << 30)).unwrap_or(1 << 30);
-                // SAFETY: both descriptors are open for the duration of the call; `offset`
-                // is a valid pointer to an off_t.
-                let sent = unsafe {
-                    libc::sendfile(
-                        self.stream.as_raw_fd(),
-                        send.file.as_raw_fd(),
-                        &mut send.offset,
-                        count,
-                    )
-                };
-                match sent {
-                    n if n > 0 => {
+                match sendfile(&self.stream, &send.file, &mut send.offset, send.remaining) {
+                    Ok(0) => return Err(ErrorKind::UnexpectedEof.into()), // the file shrank
+                    Ok(n) => {
                         send.remaining -= n as u64;
                         self.write_deadline = None;
                     }
-                    // The file ended early: what was promised cannot be sent.
-                    0 => return Err(ErrorKind::UnexpectedEof.into()),
-                    _ => {
-                        let error = io::Error::last_os_error();
-                        match error.kind() {
-                            ErrorKind::WouldBlock => {
-                                self.blocked(ctx);
-                                return Ok(());
-                            }
-                            ErrorKind::Interrupted => {}
-                            _ => return Err(error),
-                        }
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                        self.blocked(ctx);
+                        return Ok(());
                     }
+                    Err(e) => return Err(e),
                 }
             }
             self.file = None;
@@ -365,7 +352,11 @@ impl Conn {
             // Everything is in the socket's buffer, and the client sends nothing more: the
             // close goes out behind the response.
             self.done = true;
-        } else {
+        } else if self.responded {
+            // A response has just gone out: the next request's deadlines start now. Only
+            // then — a flush with nothing to send (a trickled byte arriving) must not move
+            // them, or a client sending a byte at a time would never be cut off.
+            self.responded = false;
             self.head_deadline = ctx.now + ctx.shared.config.timeouts.head;
             self.idle_deadline = Some(ctx.now + ctx.shared.config.timeouts.idle);
         }
