@@ -10,7 +10,7 @@ test: deps
 serve dir="fixtures" *args:
     cargo run --release -- serve {{dir}} {{args}}
 
-# Install what the tests drive when it is missing: rustfmt and clippy, and Debian packages (as root).
+# Install what the tests drive when missing: rustfmt, clippy, Debian packages (as root)
 deps:
     #!/usr/bin/env bash
     set -euo pipefail
@@ -48,15 +48,13 @@ fixtures dir:
 probe host="127.0.0.1" port="6789" path="/helloWorld.html" *args:
     cargo run --release -- probe {{host}} {{port}} {{path}} {{args}}
 
-# The side-by-side benchmark (httplab, nginx, lighttpd, python http.server; about 5 minutes)
-# and the micro-benchmark of the pure core. Writes bench/RESULTS.md.
+# Benchmark httplab against nginx, lighttpd and python side by side (~5 min; bench/RESULTS.md)
 bench *args:
     cargo build --release
     cargo bench --bench core
     python3 bench/run.py {{args}}
 
-# The robustness attacks at full scale (about 3 minutes): slowhttptest with 1,000 slow
-# clients, 1,000 trickling clients for 30 s, a file swapped for a FIFO while served.
+# The robustness attacks at full scale (~3 min): slowhttptest, 1,000 slow clients, a FIFO race
 stress: deps-stress
     cargo test --release --test stress -- --ignored --nocapture --test-threads 1
 
@@ -73,3 +71,23 @@ deps-stress:
             exit 1
         fi
     fi
+
+# Fuzz each target for a bounded time: just fuzz, just fuzz 600, just fuzz 60 path disk
+fuzz seconds="60" *targets:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+    # cargo-fuzz passes -Z flags to rustc; a stable toolchain accepts them with this.
+    export RUSTC_BOOTSTRAP=1
+    targets="{{targets}}"
+    for t in ${targets:-parse respond request path disk}; do
+        case $t in
+            parse|respond|request) dict=(-dict=tests/fuzz/dicts/http.dict) ;;
+            path|disk) dict=(-dict=tests/fuzz/dicts/path.dict) ;;
+            *) dict=() ;;
+        esac
+        mkdir -p tests/fuzz/corpus/$t
+        echo "== fuzz $t for {{seconds}} s"
+        nice -n 19 cargo fuzz run --fuzz-dir tests/fuzz $t tests/fuzz/corpus/$t tests/fuzz/seeds/$t -- \
+            -max_total_time={{seconds}} -timeout=10 "${dict[@]}"
+    done

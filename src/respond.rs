@@ -201,9 +201,11 @@ fn serve<V: FileView + ?Sized>(
         Ok(Entry::File(content)) => file(path.file_name(), content, request, now),
         Ok(Entry::Folder) if !path.has_trailing_slash() => {
             let mut location = path.as_folder().to_href();
-            if let Some(query) = request.target.split_once('?').map(|(_, q)| q) {
+            // The query goes along; a fragment ends the target before anything after it.
+            let target = request.target.split('#').next().unwrap_or_default();
+            if let Some((_, query)) = target.split_once('?') {
                 location.push('?');
-                location.push_str(query.split('#').next().unwrap_or(""));
+                location.push_str(query);
             }
             let body = pages::moved(&location);
             with_body(
