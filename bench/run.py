@@ -329,8 +329,8 @@ def main():
     # SIGTERM (a timeout, Ctrl-C from a wrapper) still stops the servers and removes the files.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM"))
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=int, default=5, help="duration of each wrk run")
-    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds per scenario")
+    parser.add_argument("--seconds", type=int, default=4, help="duration of each wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per scenario")
     parser.add_argument("--only", default="", help="comma-separated scenario numbers")
     parser.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"))
     parser.add_argument("--no-results", action="store_true", help="do not write RESULTS.md")
@@ -371,9 +371,10 @@ def main():
                     results[server.name].append(run(server))
             best = {}
             for name, runs in results.items():
-                # The median-by-throughput run of the rounds (the better of two).
-                runs = sorted(runs, key=lambda r: r.get("rps", r.get("mbps", 0)))
-                best[name] = runs[len(runs) // 2] if len(runs) % 2 else runs[-1]
+                # The median run by throughput: one slow or
+                # lucky round on a shared machine does not decide the table.
+                runs = sorted(runs, key=lambda r: r.get("rps") or r.get("mbps") or 0)
+                best[name] = runs[len(runs) // 2]
             return best
 
         if want(1):
@@ -463,7 +464,7 @@ def render(rows, servers, args):
     out.append("# httplab benchmark results\n")
     out.append(f"Run on {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; "
                f"machine: {machine()}. Loopback; wrk -t1 -c50, {args.seconds} s per run, "
-               f"{args.rounds} interleaved rounds (the better run is kept). "
+               f"{args.rounds} interleaved rounds (the median run is kept). "
                "wrk runs on the same two cores as the server, so absolute numbers are low; "
                "only the ratios of one run mean anything.\n")
     out.append("Versions: " + "; ".join(f"{n}: {v}" for n, v in versions(servers)) + "\n")

@@ -25,6 +25,11 @@ const INITIAL_BUFFER: usize = 2 * 1024;
 const OUT_HIGH: usize = 64 * 1024;
 /// A file up to this size is copied behind its head, so both leave in one write.
 const COALESCE_LIMIT: u64 = 64 * 1024;
+/// Bytes of a large file sent in one turn; then the worker serves the other connections
+/// before this one goes on, so fifty downloads share the worker fairly. Measured on 1 MiB
+/// files, 50 clients: no turns, p99 36–72 ms; 256 KiB, 35–39 ms; 64 KiB, 19–21 ms (lighttpd
+/// 26–30 ms) with the most throughput; 32 KiB loses a quarter of it.
+const FILE_TURN: u64 = 64 * 1024;
 /// After the last response, at most this much input is drained before closing.
 const DRAIN_LIMIT: usize = 1024 * 1024;
 
@@ -88,6 +93,11 @@ pub(super) struct Conn {
     pub wants_write: bool,
     /// What it is registered for now.
     registered_writable: bool,
+    /// It used up its turn with more to send: the worker comes back to it without waiting
+    /// for an event.
+    pub yielded: bool,
+    /// It is in the worker's queue of turns (at most once).
+    pub in_turns: bool,
 }
 
 impl Conn {
@@ -114,6 +124,8 @@ impl Conn {
             responded: false,
             wants_write: false,
             registered_writable: false,
+            yielded: false,
+            in_turns: false,
         }
     }
 
@@ -131,6 +143,7 @@ impl Conn {
 
     /// The socket is readable or writable (or both, or closed).
     pub fn on_ready(&mut self, ctx: &Ctx) -> Next {
+        self.yielded = false;
         if self.lingering.is_some() {
             return self.drain();
         }
@@ -327,11 +340,22 @@ impl Conn {
         self.out.clear();
         self.out_pos = 0;
         if let Some(send) = &mut self.file {
+            let mut turn = FILE_TURN;
             while send.remaining > 0 {
-                match sendfile(&self.stream, &send.file, &mut send.offset, send.remaining) {
+                if turn == 0 {
+                    self.yielded = true;
+                    return Ok(());
+                }
+                match sendfile(
+                    &self.stream,
+                    &send.file,
+                    &mut send.offset,
+                    send.remaining.min(turn),
+                ) {
                     Ok(0) => return Err(ErrorKind::UnexpectedEof.into()), // the file shrank
                     Ok(n) => {
                         send.remaining -= n as u64;
+                        turn = turn.saturating_sub(n as u64);
                         self.write_deadline = None;
                     }
                     Err(e) if e.kind() == ErrorKind::WouldBlock => {

@@ -1,6 +1,7 @@
 //! One event-loop worker: a mio `Poll` over the shared listener and its own connections, a
 //! tick for deadlines, and a clean stop.
 
+use std::collections::VecDeque;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::Shutdown;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -40,6 +41,7 @@ pub(super) fn run(listener: std::net::TcpListener, shared: &Arc<Shared>) -> io::
         shared,
         conns: Vec::new(),
         free: Vec::new(),
+        turns: VecDeque::new(),
     };
     Ok(worker.run(&view))
 }
@@ -52,6 +54,8 @@ struct Worker<'s> {
     /// Connections by token - FIRST_CONN; `None` slots are free (listed in `free`).
     conns: Vec<Option<Conn>>,
     free: Vec<usize>,
+    /// Connections that used up their turn with more to send, in the order they yielded.
+    turns: VecDeque<usize>,
 }
 
 impl Worker<'_> {
@@ -61,7 +65,13 @@ impl Worker<'_> {
         let mut grace_until: Option<Instant> = None;
         let mut date = DateCache::new((self.shared.config.clock)());
         loop {
-            if let Err(error) = self.poll.poll(&mut events, Some(TICK))
+            // Connections waiting for another turn: look at the sockets without sleeping.
+            let wait = if self.turns.is_empty() {
+                TICK
+            } else {
+                Duration::ZERO
+            };
+            if let Err(error) = self.poll.poll(&mut events, Some(wait))
                 && error.kind() != ErrorKind::Interrupted
             {
                 eprintln!("httplab: a worker's poll failed: {error}");
@@ -87,6 +97,22 @@ impl Worker<'_> {
                         self.settle(slot, next);
                     }
                 }
+            }
+            for _ in 0..self.turns.len() {
+                let Some(slot) = self.turns.pop_front() else {
+                    break;
+                };
+                let next = match self.conns.get_mut(slot).and_then(Option::as_mut) {
+                    Some(conn) => {
+                        conn.in_turns = false;
+                        if !conn.yielded {
+                            continue;
+                        }
+                        guarded(conn, |conn| conn.on_ready(&ctx))
+                    }
+                    None => continue,
+                };
+                self.settle(slot, next);
             }
             if self.shared.stopping() {
                 let until = *grace_until.get_or_insert_with(|| {
@@ -174,6 +200,10 @@ impl Worker<'_> {
         let Some(conn) = self.conns[slot].as_mut() else {
             return;
         };
+        if conn.yielded && !conn.in_turns {
+            conn.in_turns = true;
+            self.turns.push_back(slot);
+        }
         let interest = if conn.wants_write {
             Interest::READABLE | Interest::WRITABLE
         } else {
