@@ -48,7 +48,7 @@ fixtures dir:
 probe host="127.0.0.1" port="6789" path="/helloWorld.html" *args:
     cargo run --release -- probe {{host}} {{port}} {{path}} {{args}}
 
-# Benchmark httplab against nginx, lighttpd and python side by side (~5 min; bench/RESULTS.md)
+# Benchmark httplab against nginx, lighttpd and python side by side (~7 min, 3 rounds; bench/RESULTS.md)
 bench *args:
     cargo build --release
     cargo bench --bench core

@@ -4,8 +4,8 @@ loopback, the same scenarios for each, interleaved (A B C D, A B C D) so that dr
 shared machine hits every server alike. Prints a table and writes bench/RESULTS.md.
 
 Run it with `just bench` (which builds httplab in release mode first). Bounded to about
-five minutes. A missing peer is installed with apt-get when running as root, else skipped
-with a notice. Only ratios measured in the same run mean anything."""
+seven minutes (three interleaved rounds; `--rounds N` changes that). A missing peer is
+installed with apt-get when running as root, else skipped with a notice. Only ratios measured in the same run mean anything."""
 
 import argparse
 import datetime

@@ -242,6 +242,34 @@ fn broken_server() -> (u16, thread::JoinHandle<()>) {
     (port, handle)
 }
 
+/// One `send()` per byte, as fast as the server can: the client's kernel merges the tiny
+/// segments into a few reads, so only the segment count shows the fault.
+#[test]
+fn probe_names_tiny_sends_even_when_the_reads_merge_them() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.set_nodelay(true).unwrap();
+        let mut request = [0u8; 1024];
+        let _ = stream.read(&mut request);
+        let body = "x".repeat(300);
+        let response = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        for byte in response.as_bytes() {
+            stream.write_all(&[*byte]).unwrap();
+        }
+    });
+    let report = probe(&config(port, "/")).unwrap();
+    server.join().unwrap();
+    let analysis = &report.exchanges[0].analysis;
+    let segments = report.transcript.data_segments_received.unwrap();
+    assert!(segments > 8, "{segments} segments");
+    assert!(analysis.has("byte-per-send"), "{:#?}", analysis.findings);
+}
+
 #[test]
 fn probe_names_every_fault_of_a_broken_server() {
     let (port, server) = broken_server();

@@ -264,7 +264,7 @@ fn millis(at_us: u64) -> String {
     format!("+{:.3} ms", at_us as f64 / 1000.0)
 }
 
-fn plural_bytes(n: usize) -> String {
+pub(crate) fn plural_bytes(n: usize) -> String {
     if n == 1 {
         "1 byte".to_string()
     } else {
