@@ -210,60 +210,58 @@ def parse_wrk(text):
     return result
 
 
+class Watch:
+    """While a client runs: the server's peak RSS (sampled every `interval` s), its CPU use
+    and the wall time, from `with Watch(server) as watch:` to its end."""
+
+    def __init__(self, server, interval):
+        self.server, self.interval = server, interval
+
+    def __enter__(self):
+        self.ticks = self.server.cpu_ticks()
+        self.peak_kib = self.server.rss_kib()
+        self.done = threading.Event()
+        self.sampler = threading.Thread(target=self._sample)
+        self.sampler.start()
+        self.started = time.time()
+        return self
+
+    def _sample(self):
+        while not self.done.wait(self.interval):
+            try:
+                self.peak_kib = max(self.peak_kib, self.server.rss_kib())
+            except OSError:
+                return
+
+    def __exit__(self, *_):
+        self.elapsed = time.time() - self.started
+        self.done.set()
+        self.sampler.join()
+        self.cpu = 100.0 * (self.server.cpu_ticks() - self.ticks) / CLK_TCK / max(self.elapsed, 1e-6)
+        self.rss_mib = self.peak_kib / 1024.0
+
+
 def wrk(server, path, seconds, connections=50, close=False):
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if close:
         command += ["-H", "Connection: close"]
     command.append(f"http://127.0.0.1:{server.port}{path}")
-    ticks = server.cpu_ticks()
-    peak = [server.rss_kib()]
-    done = threading.Event()
-
-    def sample():
-        while not done.wait(0.1):
-            try:
-                peak[0] = max(peak[0], server.rss_kib())
-            except OSError:
-                return
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    started = time.time()
-    output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30).stdout
-    elapsed = time.time() - started
-    done.set()
-    sampler.join()
+    with Watch(server, 0.1) as watch:
+        output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30).stdout
     result = parse_wrk(output)
-    result["cpu"] = 100.0 * (server.cpu_ticks() - ticks) / CLK_TCK / elapsed
-    result["rss"] = peak[0] / 1024.0
+    result["cpu"] = watch.cpu
+    result["rss"] = watch.rss_mib
     return result
 
 
 def download(server, path):
     """One curl download; returns MB/s and the server's peak RSS during it."""
-    ticks = server.cpu_ticks()
-    peak = [server.rss_kib()]
-    done = threading.Event()
-
-    def sample():
-        while not done.wait(0.01):
-            try:
-                peak[0] = max(peak[0], server.rss_kib())
-            except OSError:
-                return
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    started = time.time()
-    out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{size_download} %{speed_download}",
-                          f"http://127.0.0.1:{server.port}{path}"], capture_output=True, text=True,
-                         timeout=120).stdout.split()
-    elapsed = time.time() - started
-    done.set()
-    sampler.join()
+    with Watch(server, 0.01) as watch:
+        out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{size_download} %{speed_download}",
+                              f"http://127.0.0.1:{server.port}{path}"], capture_output=True, text=True,
+                             timeout=120).stdout.split()
     size, speed = (int(out[0]), float(out[1])) if len(out) == 2 else (0, 0.0)
-    return {"mbps": speed / 1e6, "bytes": size, "rss": peak[0] / 1024.0,
-            "cpu": 100.0 * (server.cpu_ticks() - ticks) / CLK_TCK / max(elapsed, 1e-6)}
+    return {"mbps": speed / 1e6, "bytes": size, "rss": watch.rss_mib, "cpu": watch.cpu}
 
 
 class IdleHolder:

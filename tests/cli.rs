@@ -349,18 +349,8 @@ fn check_writes_a_json_report_and_exits_by_its_verdict() {
         .spawn()
         .unwrap();
     let mut flawed = flawed;
-    let mut banner = String::new();
-    BufReader::new(flawed.stdout.take().unwrap())
-        .read_line(&mut banner)
-        .unwrap();
-    let port = banner
-        .split("127.0.0.1:")
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .to_string();
+    let (port, _) = common::port_from_banner(&mut flawed).unwrap();
+    let port = port.to_string();
     let record = tempfile::tempdir().unwrap();
     let output = httplab(&[
         "check",

@@ -242,24 +242,6 @@ fn stopping_closes_idle_connections_and_finishes_quickly(model: Model) {
     assert!(read_to_close(&mut idle).is_empty());
 }
 
-/// Every test above, once per connection model.
-macro_rules! for_both_models {
-    ($($name:ident),* $(,)?) => {
-        mod events {
-            $(#[test]
-            fn $name() {
-                super::$name(super::Model::Events)
-            })*
-        }
-        mod threads {
-            $(#[test]
-            fn $name() {
-                super::$name(super::Model::Threads)
-            })*
-        }
-    };
-}
-
 for_both_models!(
     a_request_written_one_byte_at_a_time_is_answered,
     pipelined_requests_are_answered_in_order,

@@ -19,7 +19,7 @@
 mod common;
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
@@ -59,19 +59,8 @@ impl Served {
             .stderr(log)
             .spawn()
             .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut banner = String::new();
-        let _ = stdout.read_line(&mut banner);
-        let port: u16 = banner
-            .split("http://127.0.0.1:")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("no port in the banner {banner:?}")
-            });
+        let (port, stdout) = common::port_from_banner(&mut child)
+            .unwrap_or_else(|banner| panic!("no port in the banner {banner:?}"));
         Served {
             child,
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
@@ -202,14 +191,14 @@ fn distribution(samples: &[Duration]) -> String {
     )
 }
 
-/// A normal client on its own thread: a fresh connection every 100 ms until `stop`, each
-/// answer's latency recorded (or its failure).
+/// A normal client on its own thread: a fresh connection every 100 ms until `stop`. It ends
+/// with the latency of each answer, and what went wrong with each request that failed.
 fn normal_client(
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
-) -> thread::JoinHandle<Vec<Result<Duration, String>>> {
+) -> thread::JoinHandle<(Vec<Duration>, Vec<String>)> {
     thread::spawn(move || {
-        let mut samples = Vec::new();
+        let (mut latencies, mut failures) = (Vec::new(), Vec::new());
         let begun = Instant::now();
         let mut slot = Duration::ZERO;
         while !stop.load(Ordering::Acquire) {
@@ -222,11 +211,14 @@ fn normal_client(
                     }
                 },
             );
-            samples.push(outcome);
+            match outcome {
+                Ok(took) => latencies.push(took),
+                Err(failure) => failures.push(failure),
+            }
             slot += Duration::from_millis(100);
             sleep(slot.saturating_sub(begun.elapsed()));
         }
-        samples
+        (latencies, failures)
     })
 }
 
@@ -374,13 +366,8 @@ fn slowhttptest_slow_headers_1000_connections_30_s(model: Model) {
     let normal = normal_client(server.addr, stop.clone());
     let (rows, status) = slowhttptest(server.addr, 1000, 200, 30);
     stop.store(true, Ordering::Release);
-    let samples = normal.join().unwrap();
+    let (latencies, failures) = normal.join().unwrap();
     server.assert_healthy();
-    let failures: Vec<&String> = samples.iter().filter_map(|s| s.as_ref().err()).collect();
-    let latencies: Vec<Duration> = samples
-        .iter()
-        .filter_map(|s| s.as_ref().ok().copied())
-        .collect();
     eprintln!(
         "slowhttptest vs httplab ({model:?}): {}; {status}; normal client meanwhile: {}, {} failed",
         summarize(&rows),
@@ -556,14 +543,9 @@ fn a_thousand_trickling_clients_for_30_s(model: Model) {
         sleep(Duration::from_millis(20));
     }
     stop.store(true, Ordering::Release);
-    let samples = normal.join().unwrap();
+    let (latencies, failures) = normal.join().unwrap();
     drop(slow);
     server.assert_healthy();
-    let failures: Vec<&String> = samples.iter().filter_map(|s| s.as_ref().err()).collect();
-    let latencies: Vec<Duration> = samples
-        .iter()
-        .filter_map(|s| s.as_ref().ok().copied())
-        .collect();
     eprintln!(
         "1,000 trickling clients for {RUN:?} ({model:?}): {} cut by the server, after {} from connect; \
          server fds every 2 s: {held_samples:?}; normal client: {}, {} failed",

@@ -15,18 +15,10 @@ pub fn split_request(context: &Context) -> Outcome {
             ..Send::default()
         },
     );
-    match expect::file(context, &reply, "helloWorld.html") {
-        Outcome::Fail {
-            expected,
-            got,
-            evidence,
-        } => Outcome::Fail {
-            expected: format!("{expected}, for a request that arrived 8 bytes at a time"),
-            got: format!("{got} (a server that reads once sees only \"GET /hel\")"),
-            evidence,
-        },
-        pass => pass,
-    }
+    expect::file(context, &reply, "helloWorld.html").explained(
+        ", for a request that arrived 8 bytes at a time",
+        " (a server that reads once sees only \"GET /hel\")",
+    )
 }
 
 /// What a browser sends, with about 4 KB of cookies.
@@ -47,18 +39,8 @@ pub fn large_head(context: &Context) -> Outcome {
         ],
     );
     let reply = context.send(&request, Send::default());
-    match expect::file(context, &reply, "helloWorld.html") {
-        Outcome::Fail {
-            expected,
-            got,
-            evidence,
-        } => Outcome::Fail {
-            expected: format!("{expected}, for a {}-byte request head", request.len()),
-            got,
-            evidence,
-        },
-        pass => pass,
-    }
+    expect::file(context, &reply, "helloWorld.html")
+        .explained(&format!(", for a {}-byte request head", request.len()), "")
 }
 
 pub fn long_target(context: &Context) -> Outcome {

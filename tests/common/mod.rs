@@ -37,32 +37,80 @@ pub fn fixtures_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
 
-/// An in-memory copy of the fixture site, with a fixed modification time.
+/// An in-memory copy of the fixture site, with a fixed modification time. The embedded list
+/// is the `fixtures/` folder (a unit test of `httplab::fixtures` keeps them identical).
 pub fn fixture_view() -> MemoryView {
-    let mut view = MemoryView::new();
-    let root = fixtures_dir();
-    let mut stack = vec![root.clone()];
+    httplab::fixtures::FILES
+        .iter()
+        .fold(MemoryView::new(), |view, (path, bytes)| {
+            view.with_file(&format!("/{path}"), bytes.to_vec(), modified())
+        })
+}
+
+/// Every file under `root`, as its path relative to it ("sub/index.html"), sorted.
+pub fn files_under(root: &std::path::Path) -> Vec<String> {
+    let mut files = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 stack.push(path);
             } else {
-                let relative = path
-                    .strip_prefix(&root)
-                    .unwrap()
-                    .to_str()
-                    .unwrap()
-                    .to_string();
-                view = view.with_file(
-                    &format!("/{relative}"),
-                    std::fs::read(&path).unwrap(),
-                    modified(),
-                );
+                let relative = path.strip_prefix(root).unwrap().to_str().unwrap();
+                files.push(relative.to_string());
             }
         }
     }
-    view
+    files.sort();
+    files
+}
+
+/// Reads `httplab serve`'s banner line ("Serving DIR at http://127.0.0.1:PORT/ ...") from the
+/// child's piped stdout and returns the port, and the stdout to keep open. Without a port in
+/// the banner the child is killed and reaped, and the banner is the error.
+pub fn port_from_banner(
+    child: &mut std::process::Child,
+) -> Result<(u16, std::io::BufReader<std::process::ChildStdout>), String> {
+    use std::io::BufRead;
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout is piped"));
+    let mut banner = String::new();
+    let _ = stdout.read_line(&mut banner);
+    let port = banner
+        .split("http://127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|port| port.parse().ok());
+    match port {
+        Some(port) => Ok((port, stdout)),
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            Err(banner)
+        }
+    }
+}
+
+/// Each test named, once per connection model: `events::NAME` and `threads::NAME` in the
+/// module that invokes it, calling `NAME(Model::Events)` and `NAME(Model::Threads)` of that
+/// module. Attributes written before a name apply to its event-model test only.
+#[macro_export]
+macro_rules! for_both_models {
+    ($($(#[$events:meta])* $name:ident),* $(,)?) => {
+        mod events {
+            $($(#[$events])*
+            #[test]
+            fn $name() {
+                super::$name(super::Model::Events)
+            })*
+        }
+        mod threads {
+            $(#[test]
+            fn $name() {
+                super::$name(super::Model::Threads)
+            })*
+        }
+    };
 }
 
 /// A real server on a free loopback port, serving `root`, stopped when dropped.

@@ -71,16 +71,8 @@ pub fn httplab_with(args: &[&str]) -> Peer {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut banner = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut banner)
-        .unwrap();
-    let port = banner
-        .split("http://127.0.0.1:")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in banner {banner:?}"));
+    let (port, _) = super::port_from_banner(&mut child)
+        .unwrap_or_else(|banner| panic!("no port in banner {banner:?}"));
     Peer {
         child,
         port,

@@ -1,7 +1,7 @@
 //! The shared harness: finding a tool (or skipping clearly), running a client with a hard
 //! time bound, the server binary on a free port with its access log, and the fixture site.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
@@ -179,19 +179,8 @@ impl Server {
             let _ = stderr.read_to_string(&mut all);
             all
         });
-        let mut banner = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut banner)
-            .unwrap();
-        let port = banner
-            .strip_prefix("Serving fixtures at http://127.0.0.1:")
-            .and_then(|rest| rest.strip_suffix("/ (Ctrl-C to stop)\n"))
-            .and_then(|port| port.parse().ok())
-            .unwrap_or_else(|| {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("unexpected banner {banner:?}")
-            });
+        let (port, _) = common::port_from_banner(&mut child)
+            .unwrap_or_else(|banner| panic!("unexpected banner {banner:?}"));
         Server {
             child,
             port,
@@ -283,22 +272,7 @@ pub fn alone() -> std::sync::MutexGuard<'static, ()> {
 
 /// Every file under `fixtures/`, as its path relative to it ("sub/index.html"), sorted.
 pub fn fixture_files() -> Vec<String> {
-    let root = common::fixtures_dir();
-    let mut files = Vec::new();
-    let mut stack = vec![root.clone()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let relative = path.strip_prefix(&root).unwrap().to_str().unwrap();
-                files.push(relative.to_string());
-            }
-        }
-    }
-    files.sort();
-    files
+    common::files_under(&common::fixtures_dir())
 }
 
 pub fn fixture(relative: &str) -> Vec<u8> {

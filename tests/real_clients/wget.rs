@@ -28,20 +28,7 @@ fn wget_mirrors_the_site_byte_for_byte_on_one_connection() {
 
     // What arrived: every fixture (index.html is what / serves), plus the listing of the
     // folder without an index, which wget saves as listing/index.html.
-    let mut arrived = Vec::new();
-    let mut stack = vec![out.path().to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let relative = path.strip_prefix(out.path()).unwrap();
-                arrived.push(relative.to_str().unwrap().to_string());
-            }
-        }
-    }
-    arrived.sort();
+    let arrived = common::files_under(out.path());
     let mut expected = fixture_files();
     expected.push("listing/index.html".to_string());
     expected.sort();

@@ -3,7 +3,7 @@
 //! raw clients (connect, fetch, a response parser) and patterned large files.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
@@ -13,6 +13,8 @@ use std::thread::{self, sleep};
 use std::time::{Duration, Instant};
 
 use httplab::server::Model;
+
+use crate::common;
 
 pub const HELLO: &[u8] = b"<head>Hello world!</head>\n<body>abcdefg</body>\n";
 pub const MIB: usize = 1024 * 1024;
@@ -71,22 +73,12 @@ impl Served {
             .stderr(log)
             .spawn()
             .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut banner = String::new();
-        let _ = stdout.read_line(&mut banner);
-        let port: u16 = banner
-            .split("http://127.0.0.1:")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "no port in the banner {banner:?}; stderr: {}",
-                    std::fs::read_to_string(dir.path().join("stderr.log")).unwrap_or_default()
-                )
-            });
+        let (port, stdout) = common::port_from_banner(&mut child).unwrap_or_else(|banner| {
+            panic!(
+                "no port in the banner {banner:?}; stderr: {}",
+                std::fs::read_to_string(dir.path().join("stderr.log")).unwrap_or_default()
+            )
+        });
         Served {
             child,
             addr: SocketAddr::from(([127, 0, 0, 1], port)),

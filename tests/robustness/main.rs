@@ -28,29 +28,10 @@
 //! - `folder_faults.rs`: the served folder changing under the server (a truncated file, the
 //!   folder deleted or replaced, FIFOs and devices).
 
+// `#[macro_use]`: the sections below invoke `for_both_models!` from it.
+#[macro_use]
 #[path = "../common/mod.rs"]
 mod common;
-
-/// Each test named, once per connection model: `events::NAME` and `threads::NAME` in the
-/// section that invokes it, calling `NAME(Model::Events)` and `NAME(Model::Threads)` of that
-/// section. Attributes written before a name apply to its event-model test only.
-macro_rules! for_both_models {
-    ($($(#[$events:meta])* $name:ident),* $(,)?) => {
-        mod events {
-            $($(#[$events])*
-            #[test]
-            fn $name() {
-                super::$name(super::Model::Events)
-            })*
-        }
-        mod threads {
-            $(#[test]
-            fn $name() {
-                super::$name(super::Model::Threads)
-            })*
-        }
-    };
-}
 
 mod harness;
 
