@@ -4,9 +4,13 @@
 //! - [`http`]: the protocol, pure (request parsing, response encoding).
 //! - [`site`]: the read-only filesystem view a server answers from.
 //! - [`respond`]: the core, `respond(bytes, &view, now, &limits) -> Outcome`.
-//! - [`server`]: the thin socket layer around `respond` (`httplab serve`).
+//! - [`pages`]: the small HTML and text bodies `respond` writes (404, listings, refusals).
+//! - [`server`]: `httplab serve`: the per-connection session (pure) and its two drivers.
 //! - [`render`]: bytes made readable (visible CR/LF, hex dumps).
-//! - [`wire`]: the client side: a recording raw-socket client, transcripts, the response analysis (`httplab probe`).
+//! - [`wire`]: the client side: a recording raw-socket client, transcripts, the response
+//!   analysis (`httplab probe`).
+//! - [`check`]: the checks that grade any server, their runner and report (`httplab check`).
+//! - [`fixtures`]: the fixture site, embedded (`httplab fixtures`, and `check`'s own server).
 
 pub mod check;
 pub mod fixtures;

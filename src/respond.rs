@@ -36,6 +36,9 @@ pub struct Answer {
     pub discard: u64,
     /// Close the connection after sending the response (the response says `Connection: close`).
     pub close: bool,
+    /// The client asked for that close (`Connection: close`, or HTTP/1.0 without keep-alive)
+    /// and left no body unread: it sends nothing more, so the close need not linger.
+    pub client_done: bool,
 }
 
 /// Answers the request at the start of `input`.
@@ -87,17 +90,19 @@ fn refuse_malformed(error: &RequestError, consumed: usize, now: &At) -> Answer {
         consumed,
         discard: 0,
         close: true,
+        client_done: false,
     }
 }
 
 /// A plain-text refusal that closes the connection.
 pub fn refusal(status: Status, why: &str, now: impl Now) -> Response {
-    with_body(
-        base(status, now),
-        "text/plain; charset=utf-8",
-        pages::plain_reason(status, why),
-    )
-    .with_header("Connection", "close")
+    refusal_from(base(status, now), why)
+}
+
+/// A refusal built on `head` (the base fields and any of the status's own, such as `Allow`).
+fn refusal_from(head: Response, why: &str) -> Response {
+    let body = pages::plain_reason(head.status, why);
+    with_body(head, "text/plain; charset=utf-8", body).with_header("Connection", "close")
 }
 
 /// 408, sent when a request head did not arrive in time (socket layer's deadline).
@@ -137,6 +142,7 @@ fn answer<V: FileView + ?Sized>(
             consumed,
             discard: 0,
             close: true,
+            client_done: false,
         }
     };
     match method::classify(request.method) {
@@ -146,11 +152,9 @@ fn answer<V: FileView + ?Sized>(
                 "{} is not allowed here; this server allows GET and HEAD",
                 request.method
             );
-            let mut response = refusal(Status::METHOD_NOT_ALLOWED, &why, now);
-            response
-                .headers
-                .insert(2, ("Allow", FieldValue::Static(method::ALLOWED)));
-            return refuse(response);
+            let head = base(Status::METHOD_NOT_ALLOWED, now)
+                .with_header("Allow", FieldValue::Static(method::ALLOWED));
+            return refuse(refusal_from(head, &why));
         }
         MethodKind::Unknown => {
             let why = format!(
@@ -186,6 +190,7 @@ fn answer<V: FileView + ?Sized>(
         consumed,
         discard,
         close: !keep_alive,
+        client_done: !request.wants_persistence() && !body_forces_close,
     }
 }
 

@@ -323,7 +323,7 @@ fn trim(bytes: &[u8]) -> &[u8] {
 }
 
 /// Skips the empty lines a server should ignore before a request line (RFC 9112 §2.2).
-pub(super) fn skip_empty_lines(input: &[u8]) -> &[u8] {
+pub fn skip_empty_lines(input: &[u8]) -> &[u8] {
     let mut rest = input;
     loop {
         if let Some(after) = rest.strip_prefix(b"\r\n") {
@@ -357,28 +357,6 @@ pub fn method_of(input: &[u8]) -> Option<&str> {
     let line = skip_empty_lines(input);
     let end = line.iter().position(|b| *b == b' ')?;
     std::str::from_utf8(&line[..end]).ok()
-}
-
-/// The first line of the input, for a log: printable ASCII kept, the rest escaped, bounded.
-pub fn first_line_for_log(input: &[u8]) -> String {
-    let line = skip_empty_lines(input);
-    let end = line
-        .iter()
-        .position(|b| *b == b'\n' || *b == b'\r')
-        .unwrap_or(line.len());
-    let line = &line[..end.min(512)];
-    let mut out = String::with_capacity(line.len());
-    for &b in line {
-        match b {
-            b'"' | b'\\' => {
-                out.push('\\');
-                out.push(b as char);
-            }
-            0x20..=0x7e => out.push(b as char),
-            _ => out.push_str(&format!("\\x{b:02x}")),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -10,8 +10,6 @@ pub enum ServeError {
     Folder { path: PathBuf, source: io::Error },
     /// The address could not be bound.
     Bind { addr: SocketAddr, source: io::Error },
-    /// Ctrl-C and SIGTERM handlers could not be installed.
-    Signals(io::Error),
 }
 
 impl fmt::Display for ServeError {
@@ -47,7 +45,6 @@ impl fmt::Display for ServeError {
                 ),
                 _ => write!(f, "cannot listen on {addr}: {source}"),
             },
-            ServeError::Signals(source) => write!(f, "cannot install the Ctrl-C handler: {source}"),
         }
     }
 }
@@ -55,9 +52,7 @@ impl fmt::Display for ServeError {
 impl std::error::Error for ServeError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            ServeError::Folder { source, .. }
-            | ServeError::Bind { source, .. }
-            | ServeError::Signals(source) => Some(source),
+            ServeError::Folder { source, .. } | ServeError::Bind { source, .. } => Some(source),
         }
     }
 }

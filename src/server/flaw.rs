@@ -1,15 +1,25 @@
 //! `serve --flaw`: known student bugs, reproduced on purpose, to prove `check` and to show a
 //! class what each bug looks like from a browser. None of this is reachable without the flag.
+//!
+//! Flaws live here and only here: [`Flawed`] wraps the real server's [`Site`] responder —
+//! the session's input (how much one read takes, what counts as a whole request) and its
+//! output (the bytes of each response, how many go per write) — so that neither the session
+//! nor the readable thread-model server carries a branch for them.
 
 use std::fmt;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
 
 use percent_encoding::percent_decode_str;
 
+use super::session::{Encoded, Env, Responder, Site};
+use super::shared::lock;
+use crate::http::request::{self, Parsed};
 use crate::http::{Body, FieldValue, Response, Status};
+use crate::respond::{Answer, Outcome};
 
 /// One reproducible bug.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -128,10 +138,6 @@ impl Flaws {
         self.0.is_empty()
     }
 
-    pub fn list(&self) -> &[Flaw] {
-        &self.0
-    }
-
     /// Whether responses must be rewritten (and so held in memory) before they are sent.
     pub fn rewrites_responses(&self) -> bool {
         [
@@ -147,8 +153,122 @@ impl Flaws {
     }
 }
 
-/// What a flawed server sends for one response.
+/// The real server with flaws: what one connection of a flawed server does.
 pub struct Flawed {
+    flaws: Flaws,
+    site: Site,
+    /// The folder, for the unguarded path of no-traversal-guard.
+    root: PathBuf,
+    /// Whether any byte ever arrived (die-on-empty).
+    received_any: bool,
+    /// single-recv: the one read for the request has happened.
+    single_recv_taken: bool,
+    /// single-thread: held for the connection's life, so the next one waits.
+    _one_at_a_time: Option<MutexGuard<'static, ()>>,
+}
+
+/// single-thread: one connection served at a time, the others wait, as in a server that
+/// calls accept() only after the previous connection is done.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+impl Flawed {
+    /// Waits for its turn first under single-thread.
+    pub fn new(flaws: &Flaws, root: &Path) -> Flawed {
+        Flawed {
+            flaws: flaws.clone(),
+            site: Site,
+            root: root.to_path_buf(),
+            received_any: false,
+            single_recv_taken: false,
+            _one_at_a_time: flaws.has(Flaw::SingleThread).then(|| lock(&ONE_AT_A_TIME)),
+        }
+    }
+}
+
+impl Responder for Flawed {
+    fn answer(&mut self, input: &[u8], env: &Env) -> Outcome {
+        if self.flaws.has(Flaw::NoTraversalGuard)
+            && let Parsed::Complete(request) = request::parse(input, env.limits)
+            && let Some(response) = unguarded_file(&self.root, request.target, env.date.time())
+        {
+            return Outcome::Answer(Answer {
+                response,
+                consumed: request.head_len,
+                discard: 0,
+                close: true,
+                client_done: false,
+            });
+        }
+        if !self.single_recv_taken {
+            return self.site.answer(input, env);
+        }
+        // What one recv() brought is taken as the whole request; then the server hangs up.
+        let answer = match self.site.answer(input, env) {
+            Outcome::Answer(answer) => answer,
+            Outcome::Incomplete => {
+                let whole = [input, b"\r\n\r\n"].concat();
+                match self.site.answer(&whole, env) {
+                    Outcome::Answer(answer) => answer,
+                    Outcome::Incomplete => return Outcome::Incomplete,
+                }
+            }
+        };
+        let mut answer = answer;
+        if !answer.close {
+            answer.response.push_header("Connection", "close");
+            answer.close = true;
+        }
+        // The rest of the request may still be on its way: the close lingers.
+        answer.client_done = false;
+        Outcome::Answer(answer)
+    }
+
+    fn encode(&mut self, response: Response, out: &mut Vec<u8>) -> Encoded {
+        if !self.flaws.rewrites_responses() {
+            return self.site.encode(response, out);
+        }
+        match flawed_bytes(&self.flaws, response) {
+            Ok(flawed) => {
+                out.extend_from_slice(&flawed.bytes);
+                Encoded {
+                    file: None,
+                    body_len: flawed.body_len,
+                    broken: flawed.close,
+                }
+            }
+            Err(_) => Encoded {
+                file: None,
+                body_len: 0,
+                broken: true,
+            },
+        }
+    }
+
+    fn read_limit(&self) -> Option<usize> {
+        // recv(1024).
+        self.flaws.has(Flaw::SingleRecv).then_some(1024)
+    }
+
+    fn send_limit(&self) -> Option<usize> {
+        self.flaws.has(Flaw::BytePerSend).then_some(1)
+    }
+
+    fn received(&mut self, count: usize) {
+        if count == 0 && !self.received_any && self.flaws.has(Flaw::DieOnEmpty) {
+            eprintln!(
+                "httplab (flaw die-on-empty): IndexError: list index out of range; the server exits"
+            );
+            std::process::exit(1);
+        }
+        if count > 0 {
+            self.received_any = true;
+            self.single_recv_taken = self.flaws.has(Flaw::SingleRecv);
+        }
+    }
+}
+
+/// What a flawed server sends for one response.
+pub struct FlawedBytes {
     pub bytes: Vec<u8>,
     /// Body bytes, for the access log.
     pub body_len: u64,
@@ -157,9 +277,9 @@ pub struct Flawed {
 }
 
 /// The bytes a flawed server sends for `response`.
-pub fn flawed_bytes(flaws: &Flaws, mut response: Response) -> std::io::Result<Flawed> {
+pub fn flawed_bytes(flaws: &Flaws, mut response: Response) -> std::io::Result<FlawedBytes> {
     if flaws.has(Flaw::Bad404) && response.status == Status::NOT_FOUND {
-        return Ok(Flawed {
+        return Ok(FlawedBytes {
             bytes: b" HTTP/1.1 404 Found".to_vec(),
             body_len: 0,
             close: true,
@@ -200,7 +320,7 @@ pub fn flawed_bytes(flaws: &Flaws, mut response: Response) -> std::io::Result<Fl
     }
     bytes.extend_from_slice(&head);
     bytes.extend_from_slice(&body);
-    Ok(Flawed {
+    Ok(FlawedBytes {
         bytes,
         body_len: body.len() as u64,
         close: false,

@@ -1,8 +1,17 @@
-//! The thin socket layer: accept, one thread per connection (bounded), read until a head is
-//! complete, call [`respond`](crate::respond()), write, keep alive, time out, shut down.
+//! `httplab serve`: the server around [`respond`](crate::respond()).
 //!
-//! It decides nothing about HTTP: every byte it sends comes from `respond` (or from the
-//! `respond` helpers for 408 and 503). What it owns is resources: threads, deadlines, buffers.
+//! - `session`: THE per-connection policy, pure — buffering, pipelining, keep-alive or close,
+//!   every deadline, the lingering close, the access-log record. Nothing else decides
+//!   anything per connection.
+//! - Two thin drivers over it, which move bytes and time and know nothing of HTTP:
+//!   `threads` + `connection` (a thread per connection, blocking calls: the assignment's
+//!   multithreaded server, written to be read) and `events` (a few epoll workers: the fast
+//!   default).
+//! - `flaw`: student bugs on purpose (`serve --flaw`), a wrapper around the session's
+//!   responder, outside both drivers.
+//! - `listener` binds and runs a model and stops it; `shared` is what all connections share;
+//!   `socket` the few socket calls std lacks; `cache` the event workers' file cache;
+//!   `access_log` the log line.
 
 mod access_log;
 mod cache;
@@ -11,47 +20,21 @@ mod error;
 mod events;
 pub mod flaw;
 mod listener;
-mod sendfile;
+pub mod session;
+mod shared;
+mod socket;
 mod threads;
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::Instant;
 
-use crate::http::Limits;
+use crate::http::{Limits, Now};
+use crate::site::FileView;
 
+pub use access_log::{LogRecord, format_line, request_line};
 pub use error::ServeError;
 pub use listener::{RunSummary, RunningServer, Server, Stopper};
-
-/// Every deadline the server enforces on a client.
-#[derive(Clone, Debug)]
-pub struct Timeouts {
-    /// A request head must be complete this long after accept, or after the end of the
-    /// previous response on a kept-alive connection. One fixed deadline: a byte trickled in
-    /// does not extend it.
-    pub head: Duration,
-    /// A kept-alive connection with no byte of a next request is closed after this long.
-    pub idle: Duration,
-    /// A write that makes no progress for this long drops the connection (a client that
-    /// stopped reading).
-    pub write: Duration,
-    /// After Ctrl-C or SIGTERM, responses in flight get this long to finish.
-    pub shutdown_grace: Duration,
-    /// After the last response on a closing connection, input is drained for at most this
-    /// long, so the close does not become a reset that destroys the response (RFC 9112 §9.6).
-    pub linger: Duration,
-}
-
-impl Default for Timeouts {
-    fn default() -> Timeouts {
-        Timeouts {
-            head: Duration::from_secs(10),
-            idle: Duration::from_secs(5),
-            write: Duration::from_secs(30),
-            shutdown_grace: Duration::from_secs(10),
-            linger: Duration::from_secs(2),
-        }
-    }
-}
+pub use session::{Env, Timeouts};
 
 /// How connections are served.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,6 +103,29 @@ pub fn default_workers() -> usize {
 }
 
 impl ServerConfig {
+    /// The connection model a run uses: flaws are reproduced in the thread model only, where
+    /// a student would have written them.
+    pub fn effective_model(&self) -> Model {
+        if self.flaws.is_empty() {
+            self.model
+        } else {
+            Model::Threads
+        }
+    }
+
+    /// What a session is told for one call at `now`.
+    pub fn env<'a>(&'a self, now: Instant, date: &'a dyn Now, view: &'a dyn FileView) -> Env<'a> {
+        Env {
+            now,
+            date,
+            view,
+            limits: &self.limits,
+            timeouts: &self.timeouts,
+            log: !self.quiet,
+            panic_on_target: self.panic_on_target.as_deref(),
+        }
+    }
+
     /// The defaults: port 6789 on loopback, 1024 connections.
     pub fn new(root: impl Into<PathBuf>) -> ServerConfig {
         ServerConfig {

@@ -1,31 +1,33 @@
-//! The thread-per-connection model, the assignment's multithreaded server: a blocking
-//! accept loop, and a thread per connection (bounded). Simple to read; the event model is
-//! the fast default.
+//! The thread-per-connection model, the assignment's multithreaded server: a blocking accept
+//! loop, and a thread per connection (bounded). Simple to read; the event model is the fast
+//! default.
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::thread;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use super::connection::serve_connection;
-use super::flaw::Flaw;
-use super::listener::{Shared, lock};
-use crate::respond::overload_response;
+use super::flaw::Flawed;
+use super::session::{Responder, Session, Site};
+use super::shared::Shared;
+use super::socket::refuse_overload;
 
 /// Stack of a connection thread: respond needs little, and 1024 threads must stay cheap.
 const CONNECTION_STACK: usize = 256 * 1024;
 
-/// Accepts until the server is stopped.
-pub(super) fn accept_loop(listener: TcpListener, shared: &Arc<Shared>) {
-    for incoming in listener.incoming() {
-        if shared.stopping() {
-            break;
-        }
-        match incoming {
-            Ok(stream) => admit(stream, shared),
+/// Accepts until the server is stopped, then waits (bounded) for the connections still open;
+/// returns how many were abandoned.
+pub(super) fn run(listener: TcpListener, shared: &Arc<Shared>) -> usize {
+    // A stop must wake accept(), which blocks: a connection of our own does.
+    let _waker = listener
+        .local_addr()
+        .map(|addr| shared.wake_on_stop(move || connect_to_wake(addr)));
+    while !shared.stopping() {
+        match listener.accept() {
+            Ok((stream, _)) => admit(stream, shared),
             Err(error) => {
                 // Out of file descriptors and the like: say so, breathe, go on.
                 eprintln!("httplab: accept failed: {error}");
@@ -33,80 +35,68 @@ pub(super) fn accept_loop(listener: TcpListener, shared: &Arc<Shared>) {
             }
         }
     }
+    drop(listener);
+    let deadline = Instant::now() + shared.config.timeouts.shutdown_grace;
+    while shared.active.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(10));
+    }
+    shared.active.load(Ordering::Acquire)
 }
 
 /// Serves a new connection on its own thread, or answers 503 past the connection limit.
 fn admit(stream: TcpStream, shared: &Arc<Shared>) {
-    let peer = match stream.peer_addr() {
-        Ok(peer) => peer,
-        Err(_) => return, // already gone
+    let Ok(peer) = stream.peer_addr() else {
+        return; // already gone
     };
-    if shared.active.load(Ordering::Acquire) >= shared.config.max_connections {
+    if !shared.has_room() {
         refuse_overload(stream, (shared.config.clock)());
         return;
     }
-    let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
-    if let Ok(handle) = stream.try_clone() {
-        lock(&shared.open).insert(id, handle);
-    }
     shared.active.fetch_add(1, Ordering::AcqRel);
-    let guard = ConnectionGuard {
-        shared: shared.clone(),
-        id,
-    };
-    let accepted = Instant::now();
-    if shared.config.flaws.has(Flaw::SingleThread) {
-        // The assignment's first server: the next connection waits until this one is done.
-        let result = catch_unwind(AssertUnwindSafe(|| {
-            serve_connection(stream, peer, accepted, &guard.shared)
-        }));
-        if result.is_err() {
-            eprintln!(
-                "httplab: the connection from {peer} failed inside the server (a bug); the server goes on"
-            );
-        }
-        return;
-    }
+    let for_thread = shared.clone();
     let spawned = thread::Builder::new()
         .name("httplab-conn".into())
         .stack_size(CONNECTION_STACK)
         .spawn(move || {
-            let guard = guard;
+            let shared = for_thread;
             let result = catch_unwind(AssertUnwindSafe(|| {
-                serve_connection(stream, peer, accepted, &guard.shared);
+                if shared.config.flaws.is_empty() {
+                    serve(stream, peer, Site, &shared);
+                } else {
+                    let flawed = Flawed::new(&shared.config.flaws, shared.view.root());
+                    serve(stream, peer, flawed, &shared);
+                }
             }));
             if result.is_err() {
-                eprintln!("httplab: the connection from {peer} failed inside the server (a bug); the server goes on");
+                eprintln!(
+                    "httplab: the connection from {peer} failed inside the server (a bug); the server goes on"
+                );
             }
+            shared.active.fetch_sub(1, Ordering::AcqRel);
         });
     if let Err(error) = spawned {
         eprintln!("httplab: cannot start a thread for {peer}: {error}");
+        shared.active.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
-/// Answers 503 without a thread: the response is small enough for an empty send buffer.
-pub(super) fn refuse_overload(mut stream: TcpStream, now: SystemTime) {
-    let _ = stream.set_nonblocking(true);
-    let mut request = [0u8; 4096];
-    let _ = stream.read(&mut request);
-    let response = overload_response(now);
-    let mut bytes = response.head_bytes();
-    if let Some(body) = response.body.in_memory() {
-        bytes.extend_from_slice(body);
-    }
-    let _ = stream.write_all(&bytes);
-    let _ = stream.shutdown(Shutdown::Write);
+/// Serves one connection until it ends; a stop wakes its blocking read.
+fn serve<R: Responder>(stream: TcpStream, peer: SocketAddr, responder: R, shared: &Shared) {
+    let _waker = stream
+        .try_clone()
+        .map(|handle| shared.wake_on_stop(move || drop(handle.shutdown(Shutdown::Read))));
+    let date = (shared.config.clock)();
+    let env = shared.config.env(Instant::now(), &date, &shared.view);
+    let session = Session::new(peer.ip(), responder, &env);
+    serve_connection(stream, session, shared);
 }
 
-/// Counts the connection out and forgets its handle, even if its thread panicked.
-struct ConnectionGuard {
-    shared: Arc<Shared>,
-    id: u64,
-}
-
-impl Drop for ConnectionGuard {
-    fn drop(&mut self) {
-        lock(&self.shared.open).remove(&self.id);
-        self.shared.active.fetch_sub(1, Ordering::AcqRel);
+fn connect_to_wake(mut addr: SocketAddr) {
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            SocketAddr::V4(_) => [127, 0, 0, 1].into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
     }
+    let _ = TcpStream::connect_timeout(&addr, Duration::from_secs(1));
 }

@@ -1,6 +1,6 @@
 //! The event model (the default): a few worker threads, each an epoll loop (through mio)
-//! serving many connections, none of them ever blocking. The same `respond` decides every
-//! byte; what changes is only how bytes move: no thread, no context switch and no stack per
+//! serving many connections, none of them ever blocking. The same session decides everything
+//! per connection; what changes is only how bytes move: no thread, no context switch and no stack per
 //! connection, so a thousand idle keep-alive connections cost a few kilobytes each.
 
 mod conn;
@@ -10,7 +10,8 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::thread;
 
-use super::listener::Shared;
+use super::shared::Shared;
+use super::socket::set_tcp_option;
 
 /// Runs `shared.config.workers` workers on clones of `listener` until the server stops;
 /// returns how many connections were abandoned when the shutdown grace ran out.
@@ -53,21 +54,6 @@ pub(super) fn run(listener: TcpListener, shared: &Arc<Shared>) -> usize {
         }
     }
     abandoned
-}
-
-/// An integer socket option on the listener; accepted connections inherit TCP options.
-fn set_tcp_option(listener: &TcpListener, option: libc::c_int, value: libc::c_int) {
-    use std::os::fd::AsRawFd;
-    // SAFETY: a valid socket and a pointer to an int of the size given.
-    unsafe {
-        libc::setsockopt(
-            listener.as_raw_fd(),
-            libc::IPPROTO_TCP,
-            option,
-            (&value as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        );
-    }
 }
 
 /// TCP_DEFER_ACCEPT (what nginx's `listen ... deferred` sets): the kernel hands over a

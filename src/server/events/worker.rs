@@ -2,21 +2,20 @@
 //! tick for deadlines, and a clean stop.
 
 use std::collections::VecDeque;
-use std::io::{self, ErrorKind, Read, Write};
-use std::net::Shutdown;
+use std::io::{self, ErrorKind};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use mio::net::{TcpListener, TcpStream};
+use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::conn::{Conn, Ctx, Next};
 use crate::http::DateCache;
-use crate::respond::overload_response;
 use crate::server::cache::CachedView;
-use crate::server::listener::{Shared, lock};
+use crate::server::shared::Shared;
+use crate::server::socket::refuse_overload;
 
 const LISTENER: Token = Token(0);
 const WAKER: Token = Token(1);
@@ -29,8 +28,8 @@ const TICK: Duration = Duration::from_millis(100);
 /// the shutdown grace ran out.
 pub(super) fn run(listener: std::net::TcpListener, shared: &Arc<Shared>) -> io::Result<usize> {
     let poll = Poll::new()?;
-    let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
-    lock(&shared.wakers).push(waker);
+    let waker = Waker::new(poll.registry(), WAKER)?;
+    let _waker = shared.wake_on_stop(move || drop(waker.wake()));
     let mut listener = TcpListener::from_std(listener);
     poll.registry()
         .register(&mut listener, LISTENER, Interest::READABLE)?;
@@ -116,7 +115,7 @@ impl Worker<'_> {
             }
             if self.shared.stopping() {
                 let until = *grace_until.get_or_insert_with(|| {
-                    self.begin_stop();
+                    self.begin_stop(&ctx);
                     ctx.now + self.shared.config.timeouts.shutdown_grace
                 });
                 if self.open_count() == 0 || ctx.now >= until {
@@ -156,8 +155,8 @@ impl Worker<'_> {
                     return;
                 }
             };
-            if self.shared.active.load(Ordering::Acquire) >= self.shared.config.max_connections {
-                refuse_overload(stream, ctx);
+            if !self.shared.has_room() {
+                refuse_overload(stream, ctx.date);
                 continue;
             }
             if cfg!(not(target_os = "linux")) {
@@ -209,8 +208,7 @@ impl Worker<'_> {
         } else {
             Interest::READABLE
         };
-        let registered = conn.registered_writable();
-        if registered != conn.wants_write {
+        if conn.registered_writable != conn.wants_write {
             if self
                 .poll
                 .registry()
@@ -220,7 +218,7 @@ impl Worker<'_> {
                 self.close(slot);
                 return;
             }
-            conn.set_registered_writable(conn.wants_write);
+            conn.registered_writable = conn.wants_write;
         }
     }
 
@@ -233,13 +231,13 @@ impl Worker<'_> {
     }
 
     /// Stop accepting; close idle connections; let the busy ones finish.
-    fn begin_stop(&mut self) {
+    fn begin_stop(&mut self, ctx: &Ctx) {
         if let Some(mut listener) = self.listener.take() {
             let _ = self.poll.registry().deregister(&mut listener);
         }
         for slot in 0..self.conns.len() {
             if let Some(conn) = self.conns[slot].as_mut() {
-                let next = conn.on_stop();
+                let next = guarded(conn, |conn| conn.on_stop(ctx));
                 self.settle(slot, next);
             }
         }
@@ -258,18 +256,4 @@ fn guarded(conn: &mut Conn, step: impl FnOnce(&mut Conn) -> Next) -> Next {
             Next::Close
         }
     }
-}
-
-/// 503 past the connection limit, without keeping the connection: the answer is small
-/// enough for the empty send buffer of a new connection.
-fn refuse_overload(mut stream: TcpStream, ctx: &Ctx) {
-    let mut request = [0u8; 4096];
-    let _ = stream.read(&mut request);
-    let response = overload_response(ctx.date);
-    let mut bytes = response.head_bytes();
-    if let Some(body) = response.body.in_memory() {
-        bytes.extend_from_slice(body);
-    }
-    let _ = stream.write_all(&bytes);
-    let _ = stream.shutdown(Shutdown::Write);
 }

@@ -449,7 +449,12 @@ pub fn check_wire(answer: Answer) -> (Facts, Wire) {
         consumed,
         discard,
         close,
+        client_done,
     } = answer;
+    assert!(
+        close || !client_done,
+        "a client that is done sending is only told so on a close"
+    );
     let status = response.status;
     let head = response.head_bytes();
     let declared = response.body.len();
