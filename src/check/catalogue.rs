@@ -328,8 +328,3 @@ pub const CHECKS: &[Check] = &[
         run: robust::empty_connection,
     },
 ];
-
-/// The check with this id.
-pub fn find(id: &str) -> Option<&'static Check> {
-    CHECKS.iter().find(|c| c.id == id)
-}

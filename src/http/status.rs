@@ -86,10 +86,6 @@ impl Status {
     pub fn code(self) -> u16 {
         self.0
     }
-
-    pub fn is_success(self) -> bool {
-        (200..300).contains(&self.0)
-    }
 }
 
 impl fmt::Display for Status {
