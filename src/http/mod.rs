@@ -5,6 +5,7 @@
 
 pub mod date;
 mod diagnose;
+mod grammar;
 pub mod method;
 pub mod request;
 mod request_error;

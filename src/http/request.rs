@@ -8,6 +8,7 @@
 use std::mem::MaybeUninit;
 
 use super::diagnose::diagnose;
+use super::grammar::{is_host_byte, is_target_byte};
 pub use super::request_error::RequestError;
 
 /// Resource bounds on one request head. Exceeding one is answered, never buffered.
@@ -161,15 +162,13 @@ pub fn parse<'a>(input: &'a [u8], limits: &Limits) -> Parsed<'a> {
         Err(httparse::Error::TooManyHeaders) => {
             Parsed::Invalid(RequestError::TooManyFields { limit: slots })
         }
-        Err(error) => Parsed::Invalid(diagnose(input, error, limits)),
+        Err(error) => Parsed::Invalid(diagnose(
+            input,
+            skip_empty_lines(input),
+            error,
+            limits.max_target_bytes,
+        )),
     }
-}
-
-/// Printable ASCII. Controls, spaces and non-ASCII bytes must reach a server
-/// percent-encoded (RFC 3986 §2.1); the other printable bytes RFC 3986 leaves out (`"`, `{`,
-/// `|`, ...) are let through, as browsers send some of them raw and as a path can hold them.
-pub(super) fn is_target_byte(b: u8) -> bool {
-    b.is_ascii_graphic()
 }
 
 /// The fields of a complete head that the server acts on.
@@ -281,36 +280,6 @@ fn parse_length(digits: &[u8]) -> Result<u64, RequestError> {
             .and_then(|acc| acc.checked_add(u64::from(d - b'0')))
             .ok_or(RequestError::InvalidContentLength)
     })
-}
-
-pub(super) fn is_forbidden_value_byte(b: u8) -> bool {
-    (b < 0x20 && b != b'\t') || b == 0x7f
-}
-
-/// uri-host [":" port]: reg-name, IPv4 or a bracketed IP literal (RFC 3986 §3.2.2).
-fn is_host_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'.'
-                | b'_'
-                | b'~'
-                | b'%'
-                | b'!'
-                | b'$'
-                | b'&'
-                | b'\''
-                | b'('
-                | b')'
-                | b'*'
-                | b'+'
-                | b','
-                | b';'
-                | b'='
-                | b':'
-                | b'['
-                | b']'
-        )
 }
 
 fn trim(bytes: &[u8]) -> &[u8] {

@@ -1,6 +1,6 @@
 //! The body of a response against its framing (RFC 9112 §6.3).
 
-use super::{Analysis, Ending, Level, Notes};
+use super::findings::{Analysis, Ending, Level, Notes};
 use crate::render::visible;
 use crate::wire::message::{self, BodyFraming};
 

@@ -1,6 +1,6 @@
 //! The head of a response: its status line, its line ends, its fields.
 
-use super::{Analysis, Level, Notes};
+use super::findings::{Analysis, Level, Notes};
 use crate::http::Status;
 use crate::render::visible;
 use crate::wire::message;
