@@ -122,9 +122,9 @@ impl Reply {
     }
 }
 
-/// How to send a request.
+/// How to send a request and read its reply.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Send {
+pub struct SendOptions {
     /// The request is HEAD (its response has no body).
     pub head: bool,
     /// Write it in pieces of this many bytes with this pause between them.
@@ -194,12 +194,15 @@ impl Context {
 
     /// `GET path HTTP/1.1` with `Connection: close`, and its reply.
     pub fn get(&self, path: &str) -> Reply {
-        self.send(&self.request("GET", path, "HTTP/1.1", &[]), Send::default())
+        self.send(
+            &self.request("GET", path, "HTTP/1.1", &[]),
+            SendOptions::default(),
+        )
     }
 
     /// Opens a connection, sends `request`, reads one response, closes. `how.timeout`, when
     /// given, bounds the connection attempt too.
-    pub fn send(&self, request: &[u8], how: Send) -> Reply {
+    pub fn send(&self, request: &[u8], how: SendOptions) -> Reply {
         let mut conversation = match self.open_within(how.timeout.unwrap_or(self.timeout)) {
             Ok(conversation) => conversation,
             Err(reply) => return *reply,
@@ -248,9 +251,9 @@ impl Context {
             return false;
         };
         conversation.write(&probe, None);
-        let reply = conversation.read_reply(Send {
+        let reply = conversation.read_reply(SendOptions {
             timeout: Some(self.timeout.min(Duration::from_secs(3))),
-            ..Send::default()
+            ..SendOptions::default()
         });
         conversation.close();
         reply.answered()
@@ -304,7 +307,7 @@ impl Conversation<'_> {
     }
 
     /// Reads the next response.
-    pub fn read_reply(&mut self, how: Send) -> Reply {
+    pub fn read_reply(&mut self, how: SendOptions) -> Reply {
         let timeout = how.timeout.unwrap_or(self.context.timeout);
         let linger = how.read_to_close.then_some(timeout);
         self.read(how, timeout, linger)
@@ -313,7 +316,7 @@ impl Conversation<'_> {
     /// Reads the last response on this connection: after it is complete, a short wait for
     /// the server's close, so that hanging up never cuts a server off mid-write (a fragile
     /// server dies of the broken pipe).
-    pub fn read_last_reply(&mut self, how: Send) -> Reply {
+    pub fn read_last_reply(&mut self, how: SendOptions) -> Reply {
         let timeout = how.timeout.unwrap_or(self.context.timeout);
         let linger = if how.read_to_close {
             timeout
@@ -323,7 +326,7 @@ impl Conversation<'_> {
         self.read(how, timeout, Some(linger))
     }
 
-    fn read(&mut self, how: Send, timeout: Duration, linger: Option<Duration>) -> Reply {
+    fn read(&mut self, how: SendOptions, timeout: Duration, linger: Option<Duration>) -> Reply {
         let mut pending = std::mem::take(&mut self.pending);
         let (bytes, ending) = read_response(self.stream(), &mut pending, how.head, timeout, linger);
         self.pending = pending;

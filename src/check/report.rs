@@ -5,7 +5,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::runner::Suite;
-use super::{Level, Outcome, Verdict};
+use super::{Judgement, Level, Verdict};
 use crate::render::{hexdump, visible};
 use crate::wire::report::Style;
 
@@ -90,15 +90,15 @@ pub fn render(suite: &Suite, style: Style) -> String {
                 check.id,
                 check.title
             );
-            match &result.outcome {
-                Outcome::Pass { note: Some(note) } => {
+            match &result.judgement {
+                Judgement::Pass { note: Some(note) } => {
                     let _ = writeln!(out, "      {note}");
                 }
-                Outcome::Pass { note: None } => {}
-                Outcome::Skip { why } => {
+                Judgement::Pass { note: None } => {}
+                Judgement::Skip { why } => {
                     let _ = writeln!(out, "      skipped: {why}");
                 }
-                Outcome::Fail {
+                Judgement::Fail {
                     expected,
                     got,
                     evidence,
@@ -195,10 +195,10 @@ pub fn render_json(suite: &Suite) -> String {
         .results
         .iter()
         .map(|r| {
-            let (expected, got, evidence, note) = match &r.outcome {
-                Outcome::Pass { note } => (None, None, None, note.as_deref()),
-                Outcome::Skip { why } => (None, None, None, Some(why.as_str())),
-                Outcome::Fail {
+            let (expected, got, evidence, note) = match &r.judgement {
+                Judgement::Pass { note } => (None, None, None, note.as_deref()),
+                Judgement::Skip { why } => (None, None, None, Some(why.as_str())),
+                Judgement::Fail {
                     expected,
                     got,
                     evidence,

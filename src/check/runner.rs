@@ -7,7 +7,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
 use super::catalogue::CHECKS;
-use super::{Check, Context, Docroot, Level, Outcome, Phase, Verdict};
+use super::{Check, Context, Docroot, Judgement, Level, Phase, Verdict};
 use crate::wire::connection::{ConnectError, RecordingStream, display_target};
 use crate::wire::transcript::Transcript;
 
@@ -47,7 +47,7 @@ impl SuiteConfig {
 #[derive(Clone, Debug)]
 pub struct CheckResult {
     pub check: &'static Check,
-    pub outcome: Outcome,
+    pub judgement: Judgement,
     pub verdict: Verdict,
     pub transcripts: Vec<Transcript>,
     pub elapsed: Duration,
@@ -123,7 +123,9 @@ pub fn run(config: &SuiteConfig) -> Suite {
                     .filter(|c| config.selects(c))
                     .map(|check| CheckResult {
                         check,
-                        outcome: Outcome::skip("server down: it did not answer the first request"),
+                        judgement: Judgement::skip(
+                            "server down: it did not answer the first request",
+                        ),
                         verdict: Verdict::Skip,
                         transcripts: Vec::new(),
                         elapsed: Duration::ZERO,
@@ -170,19 +172,19 @@ fn run_one(
     died_after: &mut Option<&'static str>,
 ) -> CheckResult {
     let started = Instant::now();
-    let outcome = if let Some(dead) = died_after {
-        Outcome::skip(format!("server down: it stopped answering after {dead}"))
+    let judgement = if let Some(dead) = died_after {
+        Judgement::skip(format!("server down: it stopped answering after {dead}"))
     } else if let Some(missing) = check
         .needs
         .iter()
         .find(|f| context.docroot.file(f).is_none())
     {
-        Outcome::skip(format!("the docroot has no {missing}"))
+        Judgement::skip(format!("the docroot has no {missing}"))
     } else {
         let _ = context.take_trouble();
-        let outcome =
+        let judgement =
             catch_unwind(AssertUnwindSafe(|| (check.run)(context))).unwrap_or_else(|_| {
-                Outcome::fail(
+                Judgement::fail(
                     "a check that completes",
                     "the check itself failed (a bug in httplab)",
                     &[],
@@ -191,17 +193,17 @@ fn run_one(
         if (context.take_trouble() || check.phase == Phase::Risky) && !context.alive() {
             *died_after = Some(check.id);
         }
-        outcome
+        judgement
     };
-    let verdict = match (&outcome, check.level) {
-        (Outcome::Pass { .. }, _) => Verdict::Pass,
-        (Outcome::Skip { .. }, _) => Verdict::Skip,
-        (Outcome::Fail { .. }, Level::Should) => Verdict::Warn,
-        (Outcome::Fail { .. }, _) => Verdict::Fail,
+    let verdict = match (&judgement, check.level) {
+        (Judgement::Pass { .. }, _) => Verdict::Pass,
+        (Judgement::Skip { .. }, _) => Verdict::Skip,
+        (Judgement::Fail { .. }, Level::Should) => Verdict::Warn,
+        (Judgement::Fail { .. }, _) => Verdict::Fail,
     };
     CheckResult {
         check,
-        outcome,
+        judgement,
         verdict,
         transcripts: context.take_transcripts(),
         elapsed: started.elapsed(),

@@ -1,30 +1,30 @@
-//! HTTP/1.1 semantics a server owes its clients (RFC 9110, RFC 9112).
+//! The `http.*` checks: the HTTP/1.1 semantics a server owes its clients (RFC 9110, RFC 9112).
 
 use std::time::Duration;
 
-use super::{Context, Outcome, Reply, Send, expect};
+use super::{Context, Judgement, Reply, SendOptions, expect};
 
 /// How long to wait for a close the protocol requires.
 fn close_wait(context: &Context) -> Duration {
     context.timeout.min(Duration::from_secs(3))
 }
 
-pub fn head(context: &Context) -> Outcome {
+pub fn head(context: &Context) -> Judgement {
     let get = context.get("/helloWorld.html");
     let reply = context.send(
         &context.request("HEAD", "/helloWorld.html", "HTTP/1.1", &[]),
-        Send {
+        SendOptions {
             head: true,
             read_to_close: true,
-            ..Send::default()
+            ..SendOptions::default()
         },
     );
     let expected = "200 with the same head as GET (Content-Length: the file's) and no body";
     if reply.code() != Some(200) {
-        return Outcome::fail(expected, reply.describe(), &reply.bytes);
+        return Judgement::fail(expected, reply.describe(), &reply.bytes);
     }
     if !reply.after_head().is_empty() {
-        return Outcome::fail(
+        return Judgement::fail(
             expected,
             format!(
                 "{} body byte(s) after the head: a client takes them for the next response",
@@ -34,16 +34,16 @@ pub fn head(context: &Context) -> Outcome {
         );
     }
     match (get.field("content-length"), reply.field("content-length")) {
-        (Some(g), Some(h)) if g != h => Outcome::fail(
+        (Some(g), Some(h)) if g != h => Judgement::fail(
             expected,
             format!("Content-Length: {h} for HEAD but {g} for GET"),
             reply.head(),
         ),
-        _ => Outcome::pass(),
+        _ => Judgement::pass(),
     }
 }
 
-pub fn method_not_allowed(context: &Context) -> Outcome {
+pub fn method_not_allowed(context: &Context) -> Judgement {
     let request = context.request(
         "POST",
         "/helloWorld.html",
@@ -54,24 +54,24 @@ pub fn method_not_allowed(context: &Context) -> Outcome {
         ],
     );
     let request = [request, b"a=1&b=2".to_vec()].concat();
-    let reply = context.send(&request, Send::default());
+    let reply = context.send(&request, SendOptions::default());
     let expected = "405 Method Not Allowed with an Allow field (or 501 Not Implemented)";
     match reply.code() {
-        Some(405) if reply.field("allow").is_some() => Outcome::pass(),
-        Some(405) => Outcome::fail(
+        Some(405) if reply.field("allow").is_some() => Judgement::pass(),
+        Some(405) => Judgement::fail(
             expected,
             "405 without Allow: a 405 must list the methods that are allowed",
             reply.head(),
         ),
-        Some(501) => Outcome::pass_with("501: POST not implemented"),
-        _ => Outcome::fail(expected, reply.describe(), &reply.bytes),
+        Some(501) => Judgement::pass_with("501: POST not implemented"),
+        _ => Judgement::fail(expected, reply.describe(), &reply.bytes),
     }
 }
 
-pub fn unknown_method(context: &Context) -> Outcome {
+pub fn unknown_method(context: &Context) -> Judgement {
     let reply = context.send(
         &context.request("BREW", "/helloWorld.html", "HTTP/1.1", &[]),
-        Send::default(),
+        SendOptions::default(),
     );
     expect::status(
         &reply,
@@ -80,24 +80,24 @@ pub fn unknown_method(context: &Context) -> Outcome {
     )
 }
 
-pub fn version(context: &Context) -> Outcome {
+pub fn version(context: &Context) -> Judgement {
     for version in ["HTTP/2.0", "HTTP/9.9"] {
         let reply = context.send(
             &context.request("GET", "/helloWorld.html", version, &[]),
-            Send::default(),
+            SendOptions::default(),
         );
         if !matches!(reply.code(), Some(505 | 400)) {
-            return Outcome::fail(
+            return Judgement::fail(
                 format!("505 HTTP Version Not Supported (or 400) for GET / {version}"),
                 reply.describe(),
                 &reply.bytes,
             );
         }
     }
-    Outcome::pass()
+    Judgement::pass()
 }
 
-pub fn host_required(context: &Context) -> Outcome {
+pub fn host_required(context: &Context) -> Judgement {
     let none = b"GET /helloWorld.html HTTP/1.1\r\nConnection: close\r\n\r\n".to_vec();
     let two = format!(
         "GET /helloWorld.html HTTP/1.1\r\nHost: {0}\r\nHost: {0}.example\r\nConnection: close\r\n\r\n",
@@ -105,16 +105,16 @@ pub fn host_required(context: &Context) -> Outcome {
     )
     .into_bytes();
     for (request, what) in [(none, "no Host field"), (two, "two Host fields")] {
-        let reply = context.send(&request, Send::default());
+        let reply = context.send(&request, SendOptions::default());
         if reply.code() != Some(400) {
-            return Outcome::fail(
+            return Judgement::fail(
                 format!("400 Bad Request for an HTTP/1.1 request with {what}"),
                 reply.describe(),
                 &reply.bytes,
             );
         }
     }
-    Outcome::pass()
+    Judgement::pass()
 }
 
 /// Whether a response ends its connection: `Connection: close`, or HTTP/1.0 without
@@ -129,10 +129,10 @@ fn announces_close(reply: &Reply) -> bool {
         || (http10 && !connection.contains("keep-alive"))
 }
 
-pub fn keep_alive(context: &Context) -> Outcome {
+pub fn keep_alive(context: &Context) -> Judgement {
     let mut conversation = match context.open() {
         Ok(c) => c,
-        Err(reply) => return Outcome::fail("a connection", reply.describe(), &[]),
+        Err(reply) => return Judgement::fail("a connection", reply.describe(), &[]),
     };
     let first_request = context.request(
         "GET",
@@ -141,16 +141,16 @@ pub fn keep_alive(context: &Context) -> Outcome {
         &[("Connection", "keep-alive")],
     );
     conversation.write(&first_request, None);
-    let first = conversation.read_reply(Send::default());
+    let first = conversation.read_reply(SendOptions::default());
     if first.code() != Some(200) {
-        return Outcome::fail("200 for the first request", first.describe(), &first.bytes);
+        return Judgement::fail("200 for the first request", first.describe(), &first.bytes);
     }
     if announces_close(&first) {
         let (closed, _) = conversation.closes_within(close_wait(context));
         return if closed {
-            Outcome::pass_with("the server closes after each response, and says so")
+            Judgement::pass_with("the server closes after each response, and says so")
         } else {
-            Outcome::fail(
+            Judgement::fail(
                 "the close the response announced",
                 "the connection stayed open",
                 first.head(),
@@ -161,11 +161,11 @@ pub fn keep_alive(context: &Context) -> Outcome {
         &context.request("GET", "/helloWorld.html", "HTTP/1.1", &[]),
         None,
     );
-    let second = conversation.read_reply(Send::default());
+    let second = conversation.read_reply(SendOptions::default());
     if second.answered() {
         return expect::file(context, &second, "helloWorld.html");
     }
-    Outcome::fail(
+    Judgement::fail(
         "an answer to a second request on the connection (HTTP/1.1 is persistent by default), or Connection: close on the first response",
         format!(
             "the first response did not announce a close, and the second request got {}",
@@ -175,10 +175,10 @@ pub fn keep_alive(context: &Context) -> Outcome {
     )
 }
 
-pub fn pipelining(context: &Context) -> Outcome {
+pub fn pipelining(context: &Context) -> Judgement {
     let mut conversation = match context.open() {
         Ok(c) => c,
-        Err(reply) => return Outcome::fail("a connection", reply.describe(), &[]),
+        Err(reply) => return Judgement::fail("a connection", reply.describe(), &[]),
     };
     let both = [
         context.request(
@@ -191,27 +191,27 @@ pub fn pipelining(context: &Context) -> Outcome {
     ]
     .concat();
     conversation.write(&both, None);
-    let first = conversation.read_reply(Send::default());
-    if let Outcome::Fail {
+    let first = conversation.read_reply(SendOptions::default());
+    if let Judgement::Fail {
         expected,
         got,
         evidence,
     } = expect::file(context, &first, "helloWorld.html")
     {
-        return Outcome::Fail {
+        return Judgement::Fail {
             expected: format!("first response: {expected}"),
             got,
             evidence,
         };
     }
     if announces_close(&first) {
-        return Outcome::pass_with(
+        return Judgement::pass_with(
             "the server answers the first request and closes, as it announced",
         );
     }
-    let second = conversation.read_reply(Send::default());
+    let second = conversation.read_reply(SendOptions::default());
     if !second.answered() {
-        return Outcome::fail(
+        return Judgement::fail(
             "both pipelined requests answered, in order (or Connection: close on the first)",
             format!("only the first; then {}", second.describe()),
             first.head(),
@@ -220,21 +220,21 @@ pub fn pipelining(context: &Context) -> Outcome {
     expect::file(context, &second, "HelloWorld.html")
 }
 
-pub fn http10(context: &Context) -> Outcome {
+pub fn http10(context: &Context) -> Judgement {
     let mut conversation = match context.open() {
         Ok(c) => c,
-        Err(reply) => return Outcome::fail("a connection", reply.describe(), &[]),
+        Err(reply) => return Judgement::fail("a connection", reply.describe(), &[]),
     };
     conversation.write(b"GET /helloWorld.html HTTP/1.0\r\n\r\n", None);
-    let reply = conversation.read_reply(Send::default());
-    if let failed @ Outcome::Fail { .. } = expect::file(context, &reply, "helloWorld.html") {
+    let reply = conversation.read_reply(SendOptions::default());
+    if let failed @ Judgement::Fail { .. } = expect::file(context, &reply, "helloWorld.html") {
         return failed;
     }
     let keeps = reply
         .field("connection")
         .is_some_and(|c| c.to_ascii_lowercase().contains("keep-alive"));
     if keeps {
-        return Outcome::fail(
+        return Judgement::fail(
             "a close after the response (the HTTP/1.0 client did not ask for keep-alive)",
             "Connection: keep-alive on a connection the client did not ask to keep",
             reply.head(),
@@ -242,9 +242,9 @@ pub fn http10(context: &Context) -> Outcome {
     }
     let (closed, _) = conversation.closes_within(close_wait(context));
     if closed {
-        Outcome::pass()
+        Judgement::pass()
     } else {
-        Outcome::fail(
+        Judgement::fail(
             "the server closes the connection after answering an HTTP/1.0 request without keep-alive (RFC 9112 §9.3)",
             "the connection stayed open",
             reply.head(),
@@ -252,17 +252,17 @@ pub fn http10(context: &Context) -> Outcome {
     }
 }
 
-pub fn query(context: &Context) -> Outcome {
+pub fn query(context: &Context) -> Judgement {
     let reply = context.get("/helloWorld.html?name=value&x=1");
     expect::file(context, &reply, "helloWorld.html")
 }
 
-pub fn percent_decoding(context: &Context) -> Outcome {
+pub fn percent_decoding(context: &Context) -> Judgement {
     let reply = context.get("/hello%20world.html");
     expect::file(context, &reply, "hello world.html")
 }
 
-pub fn directory(context: &Context) -> Outcome {
+pub fn directory(context: &Context) -> Judgement {
     let redirect = context.get("/sub");
     let location = redirect.field("location").unwrap_or_default();
     let expected = "a redirect (301) from /sub to /sub/, then /sub/ serves sub/index.html";
@@ -276,16 +276,16 @@ pub fn directory(context: &Context) -> Outcome {
                 redirect.describe()
             ),
         };
-        return Outcome::fail(expected, got, &redirect.bytes);
+        return Judgement::fail(expected, got, &redirect.bytes);
     }
     let index = context.get("/sub/");
     expect::file(context, &index, "sub/index.html")
 }
 
-pub fn whitespace_before_colon(context: &Context) -> Outcome {
+pub fn whitespace_before_colon(context: &Context) -> Judgement {
     let reply = context.send(
         &context.request("GET", "/helloWorld.html", "HTTP/1.1", &[("X-Test ", "1")]),
-        Send::default(),
+        SendOptions::default(),
     );
     expect::status(
         &reply,
@@ -294,14 +294,17 @@ pub fn whitespace_before_colon(context: &Context) -> Outcome {
     )
 }
 
-pub fn conflicting_length(context: &Context) -> Outcome {
+pub fn conflicting_length(context: &Context) -> Judgement {
     let request = context.request(
         "GET",
         "/helloWorld.html",
         "HTTP/1.1",
         &[("Content-Length", "3"), ("Content-Length", "5")],
     );
-    let reply = context.send(&[request, b"abcde".to_vec()].concat(), Send::default());
+    let reply = context.send(
+        &[request, b"abcde".to_vec()].concat(),
+        SendOptions::default(),
+    );
     expect::status(
         &reply,
         &[400],
@@ -309,10 +312,10 @@ pub fn conflicting_length(context: &Context) -> Outcome {
     )
 }
 
-pub fn connection_close(context: &Context) -> Outcome {
+pub fn connection_close(context: &Context) -> Judgement {
     let mut conversation = match context.open() {
         Ok(c) => c,
-        Err(reply) => return Outcome::fail("a connection", reply.describe(), &[]),
+        Err(reply) => return Judgement::fail("a connection", reply.describe(), &[]),
     };
     conversation.write(
         &context.request(
@@ -323,19 +326,19 @@ pub fn connection_close(context: &Context) -> Outcome {
         ),
         None,
     );
-    let reply = conversation.read_reply(Send::default());
+    let reply = conversation.read_reply(SendOptions::default());
     if !reply.answered() {
-        return Outcome::fail("a response, then the close", reply.describe(), &[]);
+        return Judgement::fail("a response, then the close", reply.describe(), &[]);
     }
     if reply.ending != crate::wire::analysis::Ending::Complete {
         // The response ran until the close: closed, so fine.
-        return Outcome::pass();
+        return Judgement::pass();
     }
     let (closed, extra) = conversation.closes_within(close_wait(context));
     if closed {
-        Outcome::pass()
+        Judgement::pass()
     } else {
-        Outcome::fail(
+        Judgement::fail(
             "the server closes the connection after the response to a request with Connection: close",
             format!(
                 "the connection stayed open ({} more byte(s) came)",
@@ -346,19 +349,19 @@ pub fn connection_close(context: &Context) -> Outcome {
     }
 }
 
-pub fn absolute_form(context: &Context) -> Outcome {
+pub fn absolute_form(context: &Context) -> Judgement {
     let target = format!("http://{}/helloWorld.html", context.authority());
     let reply = context.send(
         &context.request("GET", &target, "HTTP/1.1", &[]),
-        Send::default(),
+        SendOptions::default(),
     );
     expect::file(context, &reply, "helloWorld.html")
 }
 
-pub fn not_modified(context: &Context) -> Outcome {
+pub fn not_modified(context: &Context) -> Judgement {
     let first = context.get("/helloWorld.html");
     let Some(last_modified) = first.field("last-modified") else {
-        return Outcome::fail(
+        return Judgement::fail(
             "Last-Modified on the 200, then 304 Not Modified for If-Modified-Since (the textbook's conditional GET)",
             if first.answered() {
                 "no Last-Modified field, so no conditional GET".to_string()
@@ -375,16 +378,16 @@ pub fn not_modified(context: &Context) -> Outcome {
             "HTTP/1.1",
             &[("If-Modified-Since", &last_modified)],
         ),
-        Send::default(),
+        SendOptions::default(),
     );
     match reply.code() {
-        Some(304) if reply.after_head().is_empty() => Outcome::pass(),
-        Some(304) => Outcome::fail(
+        Some(304) if reply.after_head().is_empty() => Judgement::pass(),
+        Some(304) => Judgement::fail(
             "304 without a body",
             format!("304 and {} body bytes", reply.after_head().len()),
             &reply.bytes,
         ),
-        _ => Outcome::fail(
+        _ => Judgement::fail(
             format!("304 Not Modified for If-Modified-Since: {last_modified}"),
             reply.describe(),
             reply.head(),
@@ -392,12 +395,12 @@ pub fn not_modified(context: &Context) -> Outcome {
     }
 }
 
-pub fn leading_empty_line(context: &Context) -> Outcome {
+pub fn leading_empty_line(context: &Context) -> Judgement {
     let request = [
         b"\r\n".to_vec(),
         context.request("GET", "/helloWorld.html", "HTTP/1.1", &[]),
     ]
     .concat();
-    let reply = context.send(&request, Send::default());
+    let reply = context.send(&request, SendOptions::default());
     expect::file(context, &reply, "helloWorld.html")
 }
