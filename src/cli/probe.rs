@@ -61,7 +61,7 @@ pub enum OutputFormat {
 }
 
 pub fn run(args: ProbeArgs) -> ExitCode {
-    use httplab::wire::probe::{Outcome, ProbeConfig, probe};
+    use httplab::wire::probe::{ProbeConfig, ProbeEnd, probe};
     use httplab::wire::report::{Format, Style, render};
     use httplab::wire::transcript::RenderOptions;
     use httplab::wire::{ConnectError, escape};
@@ -118,8 +118,8 @@ pub fn run(args: ProbeArgs) -> ExitCode {
             save(&report.transcript);
             print!("{}", render(&report, format, Style::for_stdout()));
             match report.outcome {
-                Outcome::Answered => ExitCode::SUCCESS,
-                Outcome::TimedOut => {
+                ProbeEnd::Answered => ExitCode::SUCCESS,
+                ProbeEnd::TimedOut => {
                     eprintln!(
                         "httplab: connected to {}, but no response arrived within {:.1} s — does your server read the whole request and send an answer?",
                         report.target,
@@ -127,7 +127,7 @@ pub fn run(args: ProbeArgs) -> ExitCode {
                     );
                     ExitCode::from(4)
                 }
-                Outcome::ClosedWithoutAnswer => {
+                ProbeEnd::ClosedWithoutAnswer => {
                     eprintln!(
                         "httplab: {} closed the connection without sending a byte — did your server crash or hit an exception?",
                         report.target

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::analysis::{Analysis, Ending, Finding, Level, analyse};
+use super::analysis::{Analysis, Ending, Finding, Severity, analyse};
 use super::connection::{ConnectError, Received, RecordingStream, display_target};
 use super::message;
 use super::transcript::plural_bytes;
@@ -115,10 +115,10 @@ fn as_hex<S: serde::Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S:
     serializer.serialize_str(&hex::encode(bytes))
 }
 
-/// How the probe went, as a whole.
+/// How the probe ended, as a whole.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Outcome {
+pub enum ProbeEnd {
     /// At least one response byte arrived.
     Answered,
     /// Connected, but nothing arrived before the timeout.
@@ -130,7 +130,7 @@ pub enum Outcome {
 #[derive(Clone, Debug, Serialize)]
 pub struct ProbeReport {
     pub target: String,
-    pub outcome: Outcome,
+    pub outcome: ProbeEnd,
     pub exchanges: Vec<Exchange>,
     pub transcript: Transcript,
 }
@@ -184,11 +184,11 @@ pub fn probe(config: &ProbeConfig) -> Result<ProbeReport, (ConnectError, Transcr
     let transcript = connection.close();
     let first = &exchanges[0];
     let outcome = if !first.response.is_empty() {
-        Outcome::Answered
+        ProbeEnd::Answered
     } else if first.ending == Ending::TimedOut {
-        Outcome::TimedOut
+        ProbeEnd::TimedOut
     } else {
-        Outcome::ClosedWithoutAnswer
+        ProbeEnd::ClosedWithoutAnswer
     };
     Ok(ProbeReport {
         target: display_target(&config.host, config.port),
@@ -279,7 +279,7 @@ fn tiny_sends(
         _ => return None,
     };
     Some(Finding {
-        level: Level::Warning,
+        severity: Severity::Warning,
         id: "byte-per-send",
         message,
     })

@@ -1,6 +1,6 @@
 //! The body of a response against its framing (RFC 9112 §6.3).
 
-use super::findings::{Analysis, Ending, Level, Notes};
+use super::findings::{Analysis, Ending, Notes, Severity};
 use crate::render::visible;
 use crate::wire::message::{self, BodyFraming};
 
@@ -22,7 +22,7 @@ pub(super) fn framing(
             .collect();
         if lengths.windows(2).any(|w| w[0] != w[1]) {
             notes.add(
-                Level::Fault,
+                Severity::Fault,
                 "content-length",
                 "conflicting Content-Length fields (RFC 9112 §6.3)".to_string(),
             );
@@ -34,7 +34,7 @@ pub(super) fn framing(
                 .is_none()
         {
             notes.add(
-                Level::Fault,
+                Severity::Fault,
                 "content-length",
                 format!(
                     "Content-Length {:?} is not a number (RFC 9110 §8.6)",
@@ -48,7 +48,7 @@ pub(super) fn framing(
             && !request_was_head;
         if has_body && message::field(head, "content-type").is_none() && !after.is_empty() {
             notes.add(
-                Level::Warning,
+                Severity::Warning,
                 "content-type",
                 "a body without Content-Type: the client must guess (RFC 9110 §8.3)".to_string(),
             );
@@ -58,7 +58,7 @@ pub(super) fn framing(
                 analysis.extra_len = after.len();
                 if !after.is_empty() {
                     notes.add(
-                        Level::Fault,
+                        Severity::Fault,
                         "extra-bytes",
                         format!("{} byte(s) after a response that has no body", after.len()),
                     );
@@ -77,7 +77,7 @@ pub(super) fn framing(
                         _ => "then the server closed the connection",
                     };
                     notes.add(
-                        Level::Fault,
+                        Severity::Fault,
                         "body-short",
                         format!(
                             "the body is cut off: {} of the {declared} bytes Content-Length declares arrived, {why}",
@@ -95,10 +95,10 @@ pub(super) fn framing(
                             after.len()
                         ));
                     }
-                    notes.add(Level::Fault, "body-long", message);
+                    notes.add(Severity::Fault, "body-long", message);
                 } else {
                     notes.add(
-                        Level::Good,
+                        Severity::Good,
                         "content-length",
                         format!("body: {got} bytes, as Content-Length says"),
                     );
@@ -109,7 +109,7 @@ pub(super) fn framing(
                     analysis.body_len = end;
                     analysis.extra_len = after.len() - end;
                     notes.add(
-                        Level::Good,
+                        Severity::Good,
                         "content-length",
                         format!("chunked body: {end} bytes on the wire, complete"),
                     );
@@ -117,7 +117,7 @@ pub(super) fn framing(
                 None => {
                     analysis.body_len = after.len();
                     notes.add(
-                        Level::Fault,
+                        Severity::Fault,
                         "body-short",
                         "the chunked body never reached its last (zero-size) chunk".to_string(),
                     );
@@ -125,13 +125,13 @@ pub(super) fn framing(
             },
             BodyFraming::UntilClose => {
                 analysis.body_len = after.len();
-                let level = if ending == Ending::Closed {
-                    Level::Note
+                let severity = if ending == Ending::Closed {
+                    Severity::Note
                 } else {
-                    Level::Fault
+                    Severity::Fault
                 };
                 notes.add(
-                    level,
+                    severity,
                     "no-length",
                     format!(
                         "no Content-Length: the body ({} bytes) ends only when the server closes, so the connection cannot be reused (RFC 9112 §6.3)",

@@ -1,11 +1,12 @@
-//! What an analysis says: findings and their levels, how reading the response ended, and
+//! What an analysis says: findings and their severities, how reading the response ended, and
 //! the analysis as a whole.
 
 use serde::Serialize;
 
+/// How much a finding matters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Level {
+pub enum Severity {
     /// As it should be.
     Good,
     /// Worth knowing, not wrong.
@@ -19,7 +20,8 @@ pub enum Level {
 /// One observation, with a stable id (`bare-lf`, `leading-bytes`, ...) for programs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    pub level: Level,
+    #[serde(rename = "level")]
+    pub severity: Severity,
     pub id: &'static str,
     pub message: String,
 }
@@ -57,13 +59,15 @@ pub struct Analysis {
 
 impl Analysis {
     pub fn faults(&self) -> impl Iterator<Item = &Finding> {
-        self.findings.iter().filter(|f| f.level == Level::Fault)
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Fault)
     }
 
     pub fn has(&self, id: &str) -> bool {
         self.findings
             .iter()
-            .any(|f| f.id == id && f.level != Level::Good)
+            .any(|f| f.id == id && f.severity != Severity::Good)
     }
 }
 
@@ -72,8 +76,12 @@ impl Analysis {
 pub(super) struct Notes(Vec<Finding>);
 
 impl Notes {
-    pub(super) fn add(&mut self, level: Level, id: &'static str, message: String) {
-        self.0.push(Finding { level, id, message });
+    pub(super) fn add(&mut self, severity: Severity, id: &'static str, message: String) {
+        self.0.push(Finding {
+            severity,
+            id,
+            message,
+        });
     }
 
     pub(super) fn into_findings(self) -> Vec<Finding> {

@@ -1,6 +1,6 @@
 //! The head of a response: its status line, its line ends, its fields.
 
-use super::findings::{Analysis, Level, Notes};
+use super::findings::{Analysis, Notes, Severity};
 use crate::http::Status;
 use crate::render::visible;
 use crate::wire::message;
@@ -9,7 +9,7 @@ use crate::wire::message;
 pub(super) fn status_line(first: &[u8], analysis: &mut Analysis, notes: &mut Notes) {
     match first.windows(5).position(|w| w == b"HTTP/") {
         None => notes.add(
-            Level::Fault,
+            Severity::Fault,
             "no-status-line",
             format!(
                 "the first line is not a status line: {:?} (RFC 9112 §4)",
@@ -18,7 +18,7 @@ pub(super) fn status_line(first: &[u8], analysis: &mut Analysis, notes: &mut Not
         ),
         Some(0) => {}
         Some(n) => notes.add(
-            Level::Fault,
+            Severity::Fault,
             "leading-bytes",
             format!(
                 "{n} byte(s) before HTTP/ ({:?}): the status line must start with HTTP/ (RFC 9112 §4); \
@@ -37,7 +37,7 @@ pub(super) fn status_line(first: &[u8], analysis: &mut Analysis, notes: &mut Not
         let code_ok = code.len() == 3 && code.iter().all(u8::is_ascii_digit);
         if !version_ok {
             notes.add(
-                Level::Fault,
+                Severity::Fault,
                 "status-line",
                 format!(
                     "the version {:?} is not HTTP/DIGIT.DIGIT (RFC 9112 §2.3)",
@@ -47,7 +47,7 @@ pub(super) fn status_line(first: &[u8], analysis: &mut Analysis, notes: &mut Not
         }
         if !code_ok {
             notes.add(
-                Level::Fault,
+                Severity::Fault,
                 "status-line",
                 format!(
                     "the status code {:?} is not three digits (RFC 9112 §4)",
@@ -62,7 +62,7 @@ pub(super) fn status_line(first: &[u8], analysis: &mut Analysis, notes: &mut Not
             analysis.code = Some(number);
             match reason {
                 None => notes.add(
-                    Level::Fault,
+                    Severity::Fault,
                     "status-line",
                     "no space after the status code (RFC 9112 §4 requires it even with no reason phrase)".to_string(),
                 ),
@@ -70,7 +70,7 @@ pub(super) fn status_line(first: &[u8], analysis: &mut Analysis, notes: &mut Not
                     let reason = String::from_utf8_lossy(reason).to_string();
                     match Status(number).canonical_reason() {
                         Some(canonical) if !reason.eq_ignore_ascii_case(canonical) => notes.add(
-                            Level::Warning,
+                            Severity::Warning,
                             "reason",
                             format!("the reason phrase {reason:?} is not {canonical:?}, the one registered for {number} (RFC 9110 §15); clients ignore it, people do not"),
                         ),
@@ -81,7 +81,7 @@ pub(super) fn status_line(first: &[u8], analysis: &mut Analysis, notes: &mut Not
             }
             if version_ok && code_ok && at == 0 {
                 notes.add(
-                    Level::Good,
+                    Severity::Good,
                     "status-line",
                     format!("status line: {}", visible(first)),
                 );
@@ -100,7 +100,7 @@ pub(super) fn line_ends(
     let bare_lf = count_bare_lf(head);
     if bare_lf > 0 {
         notes.add(
-            Level::Fault,
+            Severity::Fault,
             "bare-lf",
             format!(
                 "{bare_lf} line(s) of the head end in a bare LF (\\n) instead of CRLF (\\r\\n) (RFC 9112 §2.1)"
@@ -109,14 +109,14 @@ pub(super) fn line_ends(
     }
     match head_end {
         None => notes.add(
-            Level::Fault,
+            Severity::Fault,
             "no-head-end",
             "the head never ends: no empty line (CRLF CRLF) after the header fields (RFC 9112 §2.1)".to_string(),
         ),
         Some(end) => {
             analysis.head_len = Some(end);
             if bare_lf == 0 {
-                notes.add(Level::Good, "crlf", "every head line ends in CRLF and an empty line ends the head".to_string());
+                notes.add(Severity::Good, "crlf", "every head line ends in CRLF and an empty line ends the head".to_string());
             }
         }
     }
@@ -133,7 +133,7 @@ pub(super) fn fields(
     for line in lines.iter().skip(1) {
         match line.iter().position(|b| *b == b':') {
             None => notes.add(
-                Level::Fault,
+                Severity::Fault,
                 "field-syntax",
                 format!(
                     "a head line without a colon: {:?} (RFC 9112 §5)",
@@ -144,7 +144,7 @@ pub(super) fn fields(
                 let name = &line[..colon];
                 if name.last().is_some_and(|b| *b == b' ' || *b == b'\t') {
                     notes.add(
-                        Level::Fault,
+                        Severity::Fault,
                         "field-syntax",
                         format!(
                             "whitespace before the colon in {:?} (RFC 9112 §5.1)",
@@ -154,7 +154,7 @@ pub(super) fn fields(
                 }
                 if line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
                     notes.add(
-                        Level::Warning,
+                        Severity::Warning,
                         "field-syntax",
                         format!(
                             "a folded line {:?} (obs-fold, RFC 9112 §5.2)",
@@ -173,7 +173,7 @@ pub(super) fn fields(
     if head_complete && analysis.code.is_some_and(|c| c >= 200) {
         if field("date").is_none() {
             notes.add(
-                Level::Warning,
+                Severity::Warning,
                 "date",
                 "no Date field: an origin server with a clock must send one (RFC 9110 §6.6.1)"
                     .to_string(),
@@ -183,7 +183,7 @@ pub(super) fn fields(
             .is_none_or(|d| httpdate::parse_http_date(d).is_err())
         {
             notes.add(
-                Level::Warning,
+                Severity::Warning,
                 "date",
                 "the Date field is not an HTTP date (RFC 9110 §5.6.7)".to_string(),
             );

@@ -11,7 +11,7 @@ use super::message;
 use crate::render::visible;
 use body::framing;
 use findings::Notes;
-pub use findings::{Analysis, Ending, Finding, Level};
+pub use findings::{Analysis, Ending, Finding, Severity};
 use head::{fields, line_ends, status_line};
 
 /// Analyses the bytes received for one response. `bytes` may run past the response (what
@@ -36,7 +36,7 @@ pub fn analyse(bytes: &[u8], request_was_head: bool, ending: Ending) -> Analysis
             _ => "closed the connection",
         };
         notes.add(
-            Level::Fault,
+            Severity::Fault,
             "no-response",
             format!("no response: the server {how} without sending a byte"),
         );
@@ -75,7 +75,7 @@ mod tests {
     fn ids(a: &Analysis) -> Vec<&'static str> {
         a.findings
             .iter()
-            .filter(|f| f.level != Level::Good)
+            .filter(|f| f.severity != Severity::Good)
             .map(|f| f.id)
             .collect()
     }
