@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::render::visible;
-use crate::wire::analysis::Ending;
+use crate::wire::analysis::{Ending, StatusLine};
 use crate::wire::connection::{ConnectError, Received, RecordingStream, display_target};
 use crate::wire::message::{self, BodyFraming};
 use crate::wire::probe::read_response;
@@ -112,7 +112,7 @@ impl Reply {
             .into_iter()
             .next()
             .unwrap_or_default();
-        if !first.windows(5).any(|w| w == b"HTTP/") {
+        if StatusLine::read(first).is_none() {
             return format!(
                 "no status line: the response starts with {:?} (an HTTP/0.9-style answer, body only)",
                 visible(first)

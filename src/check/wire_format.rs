@@ -3,7 +3,9 @@
 
 use super::{Context, Judgement, SendOptions, expect};
 use crate::http::Status;
+use crate::http::date::{DateForm, date_form};
 use crate::render::visible;
+use crate::wire::analysis::{StatusLine, count_bare_lf, in_tiny_segments};
 use crate::wire::message;
 
 pub fn status_line(context: &Context) -> Judgement {
@@ -21,28 +23,21 @@ pub fn status_line(context: &Context) -> Judgement {
     let content = line.strip_suffix(b"\n").unwrap_or(line);
     let content = content.strip_suffix(b"\r").unwrap_or(content);
     let expected = "HTTP/1.x, a space, three digits, a space, a reason — and nothing before it";
-    let well_formed = content.len() >= 13
-        && content.starts_with(b"HTTP/1.")
-        && content[7].is_ascii_digit()
-        && content[8] == b' '
-        && content[9..12].iter().all(u8::is_ascii_digit)
-        && content[12] == b' '
-        && !content[13..]
-            .iter()
-            .any(|b| b.is_ascii_control() && *b != b'\t');
-    if well_formed {
-        Judgement::pass()
-    } else {
-        let why = if !content.starts_with(b"HTTP/") {
-            match content.windows(5).position(|w| w == b"HTTP/") {
-                Some(n) => format!("{n} byte(s) before HTTP/: {:?}", visible(&content[..n])),
-                None => "no HTTP/ at the start".to_string(),
-            }
-        } else {
+    let why = match StatusLine::read(content) {
+        Some(status_line) if status_line.is_well_formed() => return Judgement::pass(),
+        None => "no HTTP/ at the start".to_string(),
+        Some(StatusLine { leading: [], .. }) => {
             "the parts are not separated as the grammar says".to_string()
-        };
-        Judgement::fail(expected, format!("{:?}: {why}", visible(content)), line)
-    }
+        }
+        Some(StatusLine { leading, .. }) => {
+            format!(
+                "{} byte(s) before HTTP/: {:?}",
+                leading.len(),
+                visible(leading)
+            )
+        }
+    };
+    Judgement::fail(expected, format!("{:?}: {why}", visible(content)), line)
 }
 
 pub fn crlf(context: &Context) -> Judgement {
@@ -51,11 +46,6 @@ pub fn crlf(context: &Context) -> Judgement {
         return Judgement::fail("a response", reply.describe(), &[]);
     }
     let head = reply.head();
-    let bare = head
-        .iter()
-        .enumerate()
-        .filter(|(i, b)| **b == b'\n' && (*i == 0 || head[i - 1] != b'\r'))
-        .count();
     let expected =
         "every head line ending in CRLF (\\r\\n), and an empty line (CRLF CRLF) ending the head";
     if !reply.head_complete() {
@@ -65,17 +55,15 @@ pub fn crlf(context: &Context) -> Judgement {
             head,
         );
     }
-    if bare > 0 {
-        return Judgement::fail(
+    // A complete head without a bare LF ends in CRLF CRLF.
+    match count_bare_lf(head) {
+        0 => Judgement::pass(),
+        bare => Judgement::fail(
             expected,
             format!("{bare} line(s) ending in a bare LF (\\n)"),
             head,
-        );
+        ),
     }
-    if !head.ends_with(b"\r\n\r\n") {
-        return Judgement::fail(expected, "the head does not end in CRLF CRLF", head);
-    }
-    Judgement::pass()
 }
 
 /// Content-Length counts bytes: shown on a page whose bytes outnumber its characters.
@@ -177,17 +165,9 @@ pub fn date(context: &Context) -> Judgement {
     match reply.field("date") {
         None if reply.answered() => Judgement::fail(expected, "no Date field", reply.head()),
         None => Judgement::fail(expected, reply.describe(), &[]),
-        Some(value) if is_imf_fixdate(&value) => Judgement::pass(),
+        Some(value) if date_form(&value) == Some(DateForm::ImfFixdate) => Judgement::pass(),
         Some(value) => Judgement::fail(expected, format!("Date: {value}"), reply.head()),
     }
-}
-
-/// `Sun, 06 Nov 1994 08:49:37 GMT`, the only form a sender may write (RFC 9110 §5.6.7).
-fn is_imf_fixdate(value: &str) -> bool {
-    value.len() == 29
-        && value.ends_with(" GMT")
-        && httpdate::parse_http_date(value).is_ok()
-        && value.as_bytes()[3] == b','
 }
 
 pub fn reason(context: &Context) -> Judgement {
@@ -200,18 +180,17 @@ pub fn reason(context: &Context) -> Judgement {
             .into_iter()
             .next()
             .unwrap_or_default();
-        let first = String::from_utf8_lossy(first).into_owned();
         // From HTTP/ on, whatever came before it (wire.status-line judges that).
-        let line = first
-            .find("HTTP/")
-            .map_or(first.as_str(), |at| &first[at..]);
-        let reason = line.splitn(3, ' ').nth(2).unwrap_or("").trim().to_string();
-        let canonical = Status(code).canonical_reason().unwrap_or("");
-        if !canonical.is_empty() && !reason.eq_ignore_ascii_case(canonical) {
+        let reason = StatusLine::read(first)
+            .and_then(|line| line.reason)
+            .map(|reason| String::from_utf8_lossy(reason).trim().to_string())
+            .unwrap_or_default();
+        let status = Status(code);
+        if !status.matches_reason(&reason) {
             return Judgement::fail(
-                format!("{code} {canonical}"),
+                format!("{code} {}", status.reason()),
                 format!("{code} {reason}: the phrase says something else than the code"),
-                first.as_bytes(),
+                String::from_utf8_lossy(first).as_bytes(),
             );
         }
     }
@@ -234,7 +213,7 @@ pub fn segments(context: &Context) -> Judgement {
         return Judgement::fail("a response", reply.describe(), &[]);
     }
     let bytes = reply.bytes.len();
-    if segments <= 8 {
+    if !in_tiny_segments(segments, bytes) {
         Judgement::pass_with(format!("{bytes} bytes in {segments} TCP segment(s)"))
     } else {
         Judgement::fail(

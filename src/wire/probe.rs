@@ -4,11 +4,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::analysis::{Analysis, Ending, Finding, Severity, analyse};
+use super::analysis::{Analysis, Ending, analyse, tiny_sends};
 use super::connection::{ConnectError, Received, RecordingStream, display_target};
 use super::message;
-use super::transcript::plural_bytes;
-use super::transcript::{EventKind, Transcript};
+use super::transcript::Transcript;
 
 /// What to send, where, and how long to wait.
 #[derive(Clone, Debug)]
@@ -145,7 +144,7 @@ pub fn probe(config: &ProbeConfig) -> Result<ProbeReport, (ConnectError, Transcr
     for i in 0..repeat {
         let last = i + 1 == repeat;
         let request = config.request(last);
-        let reads_before = connection.transcript().events.len();
+        let reads_before = connection.transcript().read_sizes().len();
         let segments_before = connection.data_segments_received();
         // A failed write is in the transcript; the server may still have answered (and
         // closed early), so read what is there either way.
@@ -165,7 +164,7 @@ pub fn probe(config: &ProbeConfig) -> Result<ProbeReport, (ConnectError, Transcr
             .zip(connection.data_segments_received())
             .map(|(before, after)| after.saturating_sub(before));
         if let Some(finding) = tiny_sends(
-            &connection.transcript().events[reads_before..],
+            &connection.transcript().read_sizes()[reads_before..],
             segments,
             response.len(),
         ) {
@@ -233,99 +232,5 @@ pub fn read_response(
                 return (std::mem::take(pending), Ending::TimedOut);
             }
         }
-    }
-}
-
-/// More TCP segments than a response of this size needs: a small response sent with one
-/// `send()` leaves in one or two segments; a response in many segments of a few bytes was
-/// sent a byte (or a line) per `send()`.
-const MANY_SEGMENTS: u32 = 8;
-/// Below this many bytes per segment on average, the pieces are "tiny".
-const TINY_SEGMENT: usize = 64;
-/// One-byte reads that show the same thing when the kernel does not count segments.
-const MANY_ONE_BYTE_READS: usize = 8;
-
-/// A response that came in many tiny TCP segments (or, without `TCP_INFO`, in many one-byte
-/// reads): the sign of one `send()` per byte. The reads alone can miss it, because the
-/// client's kernel merges the segments that arrive before the client reads.
-fn tiny_sends(
-    events: &[super::transcript::Event],
-    segments: Option<u32>,
-    bytes: usize,
-) -> Option<Finding> {
-    let sizes: Vec<usize> = events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Read { bytes } => Some(bytes.len()),
-            _ => None,
-        })
-        .collect();
-    let ones = sizes.iter().filter(|s| **s == 1).count();
-    let reads = sizes.len();
-    let message = match segments {
-        Some(segments)
-            if segments > MANY_SEGMENTS && bytes / (segments as usize) < TINY_SEGMENT =>
-        {
-            format!(
-                "the response arrived in {segments} TCP segments of {} on average, read in {reads} piece(s): \
-                 the server sends in tiny pieces, one send() per byte or per line (send the whole response with sendall)",
-                plural_bytes(bytes / segments as usize)
-            )
-        }
-        _ if ones >= MANY_ONE_BYTE_READS => format!(
-            "the response arrived in {reads} reads, {ones} of them of a single byte: the server sends one byte per send() call, \
-             one TCP segment each (send the whole response with sendall)"
-        ),
-        _ => return None,
-    };
-    Some(Finding {
-        severity: Severity::Warning,
-        id: "byte-per-send",
-        message,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::transcript::Event;
-    use super::*;
-
-    fn reads(sizes: &[usize]) -> Vec<Event> {
-        sizes
-            .iter()
-            .map(|n| Event {
-                at_us: 0,
-                kind: EventKind::Read {
-                    bytes: vec![b'x'; *n],
-                },
-            })
-            .collect()
-    }
-
-    #[test]
-    fn many_tiny_segments_are_named_even_when_the_reads_merged_them() {
-        let finding = tiny_sends(&reads(&[34, 211]), Some(35), 245).unwrap();
-        assert_eq!(finding.id, "byte-per-send");
-        assert!(finding.message.contains("35 TCP segments of 7 bytes"));
-    }
-
-    #[test]
-    fn a_large_file_in_many_full_segments_is_fine() {
-        assert!(tiny_sends(&reads(&[65_483; 64]), Some(91), 4_194_507).is_none());
-        assert!(tiny_sends(&reads(&[245]), Some(1), 245).is_none());
-        assert!(tiny_sends(&reads(&[100, 100]), Some(8), 200).is_none());
-    }
-
-    #[test]
-    fn without_segment_counts_one_byte_reads_tell() {
-        let mut sizes = vec![1; 8];
-        sizes.push(200);
-        let finding = tiny_sends(&reads(&sizes), None, 208).unwrap();
-        assert!(
-            finding
-                .message
-                .contains("9 reads, 8 of them of a single byte")
-        );
-        assert!(tiny_sends(&reads(&[1; 7]), None, 7).is_none());
     }
 }

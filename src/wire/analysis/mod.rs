@@ -6,13 +6,18 @@
 mod body;
 mod findings;
 mod head;
+mod segments;
+mod status_line;
 
 use super::message;
 use crate::render::visible;
 use body::framing;
 use findings::Notes;
 pub use findings::{Analysis, Ending, Finding, Severity};
+pub use head::count_bare_lf;
 use head::{fields, line_ends, status_line};
+pub use segments::{in_tiny_segments, tiny_sends};
+pub use status_line::StatusLine;
 
 /// Analyses the bytes received for one response. `bytes` may run past the response (what
 /// came after its declared end is reported as extra).
