@@ -92,6 +92,14 @@ impl Reply {
         }
     }
 
+    /// The first line, without its line end: the status line, if the server sent one.
+    pub fn first_line(&self) -> &[u8] {
+        message::head_lines(self.head())
+            .into_iter()
+            .next()
+            .unwrap_or_default()
+    }
+
     pub fn field(&self, name: &str) -> Option<String> {
         message::field(self.head(), name).map(|v| String::from_utf8_lossy(v).into_owned())
     }
@@ -108,10 +116,7 @@ impl Reply {
                 _ => "nothing: the server closed the connection without a byte".into(),
             };
         }
-        let first = message::head_lines(self.head())
-            .into_iter()
-            .next()
-            .unwrap_or_default();
+        let first = self.first_line();
         if StatusLine::read(first).is_none() {
             return format!(
                 "no status line: the response starts with {:?} (an HTTP/0.9-style answer, body only)",

@@ -3,6 +3,9 @@
 use std::time::Duration;
 
 use super::{Context, Judgement, Reply, SendOptions, expect};
+use crate::http::Version;
+use crate::http::version::ConnectionOptions;
+use crate::wire::analysis::StatusLine;
 
 /// How long to wait for a close the protocol requires.
 fn close_wait(context: &Context) -> Duration {
@@ -120,13 +123,14 @@ pub fn host_required(context: &Context) -> Judgement {
 /// Whether a response ends its connection: `Connection: close`, or HTTP/1.0 without
 /// keep-alive (RFC 9112 §9.3).
 fn announces_close(reply: &Reply) -> bool {
-    let connection = reply
-        .field("connection")
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let http10 = reply.head().windows(8).any(|w| w == b"HTTP/1.0");
-    connection.split(',').any(|t| t.trim() == "close")
-        || (http10 && !connection.contains("keep-alive"))
+    let connection = reply.field("connection").unwrap_or_default();
+    let options = ConnectionOptions::read(connection.as_bytes());
+    let version = StatusLine::read(reply.first_line())
+        .and_then(|status_line| Version::from_token(status_line.version));
+    match version {
+        Some(version) => !version.persists(options),
+        None => options.close,
+    }
 }
 
 pub fn keep_alive(context: &Context) -> Judgement {

@@ -6,7 +6,6 @@ use crate::http::Status;
 use crate::http::date::{DateForm, date_form};
 use crate::render::visible;
 use crate::wire::analysis::{StatusLine, count_bare_lf, in_tiny_segments};
-use crate::wire::message;
 
 pub fn status_line(context: &Context) -> Judgement {
     let reply = context.get("/helloWorld.html");
@@ -176,10 +175,7 @@ pub fn reason(context: &Context) -> Judgement {
         let Some(code) = reply.code() else {
             return Judgement::fail("a status line", reply.describe(), &reply.bytes);
         };
-        let first = message::head_lines(reply.head())
-            .into_iter()
-            .next()
-            .unwrap_or_default();
+        let first = reply.first_line();
         // From HTTP/ on, whatever came before it (wire.status-line judges that).
         let reason = StatusLine::read(first)
             .and_then(|line| line.reason)

@@ -4,6 +4,7 @@
 
 use super::grammar::{is_forbidden_value_byte, is_target_byte, is_tchar};
 use super::request_error::RequestError;
+use super::version::Version;
 
 /// httparse said the head is invalid; find the line and say exactly what is wrong with it.
 /// `input` is everything received; `head` is the same from the request line on (the empty
@@ -91,7 +92,7 @@ fn diagnose_request_line(line: &[u8], max_target_bytes: usize) -> Option<Request
 
 fn diagnose_version(version: &[u8]) -> Option<RequestError> {
     match version {
-        b"HTTP/1.0" | b"HTTP/1.1" => None,
+        _ if Version::from_token(version).is_some() => None,
         [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
             if major.is_ascii_digit() && minor.is_ascii_digit() =>
         {

@@ -2,6 +2,16 @@
 //! a field value and a Host may hold. The parser and the diagnosis of a refused head both
 //! judge through these.
 
+/// `value` without the optional whitespace (spaces and tabs) around it (RFC 9110 §5.6.3).
+pub(super) fn trim_ows(value: &[u8]) -> &[u8] {
+    let start = value.iter().position(|b| !matches!(b, b' ' | b'\t'));
+    let end = value.iter().rposition(|b| !matches!(b, b' ' | b'\t'));
+    match (start, end) {
+        (Some(start), Some(end)) => &value[start..=end],
+        _ => &[],
+    }
+}
+
 /// `tchar` of RFC 9110 §5.6.2: the bytes a method or a field name may contain.
 pub(super) fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric()

@@ -11,6 +11,7 @@ pub mod request;
 mod request_error;
 pub mod response;
 pub mod status;
+pub mod version;
 
 pub use date::{DateCache, Now};
 pub use request::{Limits, Parsed, Request, RequestError, Version};

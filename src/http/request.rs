@@ -8,8 +8,10 @@
 use std::mem::MaybeUninit;
 
 use super::diagnose::diagnose;
-use super::grammar::{is_host_byte, is_target_byte};
+use super::grammar::{is_host_byte, is_target_byte, trim_ows};
 pub use super::request_error::RequestError;
+use super::version::ConnectionOptions;
+pub use super::version::Version;
 
 /// Resource bounds on one request head. Exceeding one is answered, never buffered.
 #[derive(Clone, Debug)]
@@ -39,21 +41,6 @@ impl Default for Limits {
 
 /// Hard upper bound of header fields parsed at once (the array httparse fills lives on the stack).
 const FIELD_SLOTS: usize = 256;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Version {
-    Http10,
-    Http11,
-}
-
-impl Version {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Version::Http10 => "HTTP/1.0",
-            Version::Http11 => "HTTP/1.1",
-        }
-    }
-}
 
 /// How the request says its body is delimited (RFC 9112 §6.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,10 +74,10 @@ pub struct Request<'a> {
 impl Request<'_> {
     /// Whether the connection may carry another request after this one (RFC 9112 §9.3).
     pub fn wants_persistence(&self) -> bool {
-        match self.version {
-            Version::Http11 => !self.connection_close,
-            Version::Http10 => self.connection_keep_alive && !self.connection_close,
-        }
+        self.version.persists(ConnectionOptions {
+            close: self.connection_close,
+            keep_alive: self.connection_keep_alive,
+        })
     }
 }
 
@@ -139,8 +126,8 @@ pub fn parse<'a>(input: &'a [u8], limits: &Limits) -> Parsed<'a> {
                     version,
                     host: fields.host,
                     framing: fields.framing,
-                    connection_close: fields.close,
-                    connection_keep_alive: fields.keep_alive,
+                    connection_close: fields.connection.close,
+                    connection_keep_alive: fields.connection.keep_alive,
                     if_modified_since: fields.if_modified_since,
                     has_if_none_match: fields.if_none_match,
                     head_len,
@@ -175,8 +162,7 @@ pub fn parse<'a>(input: &'a [u8], limits: &Limits) -> Parsed<'a> {
 struct Fields<'a> {
     host: Option<&'a [u8]>,
     framing: Framing,
-    close: bool,
-    keep_alive: bool,
+    connection: ConnectionOptions,
     if_modified_since: Option<&'a [u8]>,
     if_none_match: bool,
 }
@@ -188,8 +174,7 @@ fn interpret_fields<'a>(
     let mut host = None;
     let mut content_length: Option<u64> = None;
     let mut codings: Vec<String> = Vec::new();
-    let mut close = false;
-    let mut keep_alive = false;
+    let mut connection = ConnectionOptions::default();
     let mut if_modified_since = None;
     let mut if_none_match = false;
     // Control bytes in values are already refused by httparse (see the test
@@ -206,7 +191,7 @@ fn interpret_fields<'a>(
             host = Some(field.value);
         } else if name.eq_ignore_ascii_case("content-length") {
             for element in field.value.split(|b| *b == b',') {
-                let length = parse_length(trim(element))?;
+                let length = parse_length(trim_ows(element))?;
                 match content_length {
                     Some(seen) if seen != length => {
                         return Err(RequestError::ConflictingContentLength);
@@ -216,17 +201,13 @@ fn interpret_fields<'a>(
             }
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
             for coding in field.value.split(|b| *b == b',') {
-                let coding = trim(coding);
+                let coding = trim_ows(coding);
                 if !coding.is_empty() {
                     codings.push(String::from_utf8_lossy(coding).to_ascii_lowercase());
                 }
             }
         } else if name.eq_ignore_ascii_case("connection") {
-            for option in field.value.split(|b| *b == b',') {
-                let option = trim(option);
-                close |= option.eq_ignore_ascii_case(b"close");
-                keep_alive |= option.eq_ignore_ascii_case(b"keep-alive");
-            }
+            connection.add(field.value);
         } else if name.eq_ignore_ascii_case("if-modified-since") {
             if_modified_since = Some(field.value);
         } else if name.eq_ignore_ascii_case("if-none-match") {
@@ -263,8 +244,7 @@ fn interpret_fields<'a>(
     Ok(Fields {
         host,
         framing,
-        close,
-        keep_alive,
+        connection,
         if_modified_since,
         if_none_match,
     })
@@ -280,15 +260,6 @@ fn parse_length(digits: &[u8]) -> Result<u64, RequestError> {
             .and_then(|acc| acc.checked_add(u64::from(d - b'0')))
             .ok_or(RequestError::InvalidContentLength)
     })
-}
-
-fn trim(bytes: &[u8]) -> &[u8] {
-    let start = bytes.iter().position(|b| !matches!(b, b' ' | b'\t'));
-    let end = bytes.iter().rposition(|b| !matches!(b, b' ' | b'\t'));
-    match (start, end) {
-        (Some(start), Some(end)) => &bytes[start..=end],
-        _ => &[],
-    }
 }
 
 /// Skips the empty lines a server should ignore before a request line (RFC 9112 §2.2).
