@@ -11,7 +11,11 @@ use crate::wire::analysis::{Ending, StatusLine};
 use crate::wire::connection::{ConnectError, Received, RecordingStream, display_target};
 use crate::wire::message::{self, BodyFraming};
 use crate::wire::probe::read_response;
+use crate::wire::request::{connection_field, has_field, request_head};
 use crate::wire::transcript::Transcript;
+
+/// The User-Agent of `check`'s requests.
+const USER_AGENT: &str = concat!("httplab-check/", env!("CARGO_PKG_VERSION"));
 
 /// After the last response on a connection, how long to wait for the server to close before
 /// hanging up.
@@ -169,8 +173,9 @@ impl Context {
         display_target(&self.host, self.port)
     }
 
-    /// A request with `Host` (unless `fields` has one) and `Connection: close` (unless
-    /// `fields` has a Connection field or the version is HTTP/1.0).
+    /// A request with `Host` (unless `fields` has one), `fields`, and the Connection field
+    /// that asks the server to close after it (unless `fields` has one, or the version
+    /// closes by default).
     pub fn request(
         &self,
         method: &str,
@@ -178,23 +183,16 @@ impl Context {
         version: &str,
         fields: &[(&str, &str)],
     ) -> Vec<u8> {
-        let mut request = format!("{method} {target} {version}\r\n");
-        let has = |name: &str| fields.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
-        if !has("host") {
-            request.push_str(&format!("Host: {}\r\n", self.authority()));
+        let authority = self.authority();
+        let mut fields = fields.to_vec();
+        if !has_field(&fields, "connection") {
+            fields.extend(connection_field(version, false));
         }
-        request.push_str(&format!(
-            "User-Agent: httplab-check/{}\r\n",
-            env!("CARGO_PKG_VERSION")
-        ));
-        for (name, value) in fields {
-            request.push_str(&format!("{name}: {value}\r\n"));
-        }
-        if !has("connection") && version == "HTTP/1.1" {
-            request.push_str("Connection: close\r\n");
-        }
-        request.push_str("\r\n");
-        request.into_bytes()
+        request_head(
+            [method, target, version],
+            &[("Host", &authority), ("User-Agent", USER_AGENT)],
+            &fields,
+        )
     }
 
     /// `GET path HTTP/1.1` with `Connection: close`, and its reply.

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use super::catalogue::CHECKS;
 use super::{Check, Context, Docroot, Judgement, Level, Phase, Verdict};
 use crate::wire::connection::{ConnectError, RecordingStream, display_target};
+use crate::wire::request::request_head;
 use crate::wire::transcript::Transcript;
 
 /// What to check and how.
@@ -102,8 +103,12 @@ pub fn run(config: &SuiteConfig) -> Suite {
     // without a word would itself be the empty-connection test, so ask something plain.)
     match RecordingStream::connect(&config.host, config.port, config.timeout) {
         Ok(mut connection) => {
-            let request = format!("HEAD / HTTP/1.1\r\nHost: {target}\r\nConnection: close\r\n\r\n");
-            let _ = connection.send(request.as_bytes());
+            let request = request_head(
+                ["HEAD", "/", "HTTP/1.1"],
+                &[],
+                &[("Host", &target), ("Connection", "close")],
+            );
+            let _ = connection.send(&request);
             let mut received = Vec::new();
             let (bytes, _) = crate::wire::probe::read_response(
                 &mut connection,

@@ -7,7 +7,11 @@ use serde::Serialize;
 use super::analysis::{Analysis, Ending, analyse, tiny_sends};
 use super::connection::{ConnectError, Received, RecordingStream, display_target};
 use super::message;
+use super::request::{connection_field, request_head};
 use super::transcript::Transcript;
+
+/// The User-Agent of `probe`'s requests.
+const USER_AGENT: &str = concat!("httplab/", env!("CARGO_PKG_VERSION"));
 
 /// What to send, where, and how long to wait.
 #[derive(Clone, Debug)]
@@ -58,37 +62,15 @@ impl ProbeConfig {
             return raw.clone();
         }
         let version = if self.http10 { "HTTP/1.0" } else { "HTTP/1.1" };
-        // HTTP/1.1 persists unless told to close; HTTP/1.0 closes unless told to keep alive.
-        let connection = match (last, self.http10) {
-            (true, false) => Some("close"),
-            (false, true) => Some("keep-alive"),
-            _ => None,
-        };
-        let mut defaults = vec![
-            ("Host", display_target(&self.host, self.port)),
-            (
-                "User-Agent",
-                format!("httplab/{}", env!("CARGO_PKG_VERSION")),
-            ),
-        ];
-        if let Some(connection) = connection {
-            defaults.push(("Connection", connection.to_string()));
-        }
-        let mut request = format!("{} {} {version}\r\n", self.method, self.path);
-        for (name, value) in &defaults {
-            if !self
-                .headers
-                .iter()
-                .any(|(n, _)| n.eq_ignore_ascii_case(name))
-            {
-                request.push_str(&format!("{name}: {value}\r\n"));
-            }
-        }
-        for (name, value) in &self.headers {
-            request.push_str(&format!("{name}: {value}\r\n"));
-        }
-        request.push_str("\r\n");
-        request.into_bytes()
+        let host = display_target(&self.host, self.port);
+        let mut defaults = vec![("Host", host.as_str()), ("User-Agent", USER_AGENT)];
+        defaults.extend(connection_field(version, !last));
+        let fields: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        request_head([&self.method, &self.path, version], &defaults, &fields)
     }
 
     fn sends_head(&self) -> bool {
