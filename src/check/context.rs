@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::render::visible;
 use crate::wire::analysis::{Ending, StatusLine};
-use crate::wire::connection::{ConnectError, Received, RecordingStream, display_target};
+use crate::wire::connection::{Received, RecordingStream, display_target};
 use crate::wire::message::{self, BodyFraming};
 use crate::wire::probe::read_response;
 use crate::wire::request::{connection_field, has_field, request_head};
@@ -234,7 +234,7 @@ impl Context {
                 Err(Box::new(Reply {
                     bytes: Vec::new(),
                     ending: Ending::Closed,
-                    connect_error: Some(connect_message(&error)),
+                    connect_error: Some(error.to_string()),
                     data_segments: None,
                     request_was_head: false,
                 }))
@@ -277,13 +277,6 @@ impl Context {
     /// Whether some request went unanswered since the last call.
     pub fn take_trouble(&self) -> bool {
         self.trouble.swap(false, Ordering::AcqRel)
-    }
-}
-
-fn connect_message(error: &ConnectError) -> String {
-    match error {
-        ConnectError::Refused { .. } => "connection refused (is the server still running?)".into(),
-        other => other.to_string(),
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::catalogue::CHECKS;
 use super::{Check, Context, Docroot, Judgement, Level, Phase, Verdict};
-use crate::wire::connection::{ConnectError, RecordingStream, display_target};
+use crate::wire::connection::{RecordingStream, display_target};
 use crate::wire::request::request_head;
 use crate::wire::transcript::Transcript;
 
@@ -142,12 +142,7 @@ pub fn run(config: &SuiteConfig) -> Suite {
             }
         }
         Err((error, _)) => {
-            suite.unreachable = Some(match error {
-                ConnectError::Refused { addr } => {
-                    format!("nothing listens on {addr} — is the server running?")
-                }
-                other => other.to_string(),
-            });
+            suite.unreachable = Some(error.to_string());
             suite.elapsed = started.elapsed();
             return suite;
         }
