@@ -108,6 +108,19 @@ pub enum ProbeEnd {
     ClosedWithoutAnswer,
 }
 
+impl ProbeEnd {
+    /// How the probe ended, from its first exchange.
+    fn after(first: &Exchange) -> ProbeEnd {
+        if !first.response.is_empty() {
+            ProbeEnd::Answered
+        } else if first.ending == Ending::TimedOut {
+            ProbeEnd::TimedOut
+        } else {
+            ProbeEnd::ClosedWithoutAnswer
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct ProbeReport {
     pub target: String,
@@ -119,64 +132,68 @@ pub struct ProbeReport {
 /// Connects, sends, reads, and analyses. `Err` when no connection could be made.
 pub fn probe(config: &ProbeConfig) -> Result<ProbeReport, (ConnectError, Transcript)> {
     let mut connection = RecordingStream::connect(&config.host, config.port, config.timeout)?;
-    let head = config.sends_head();
     let mut pending: Vec<u8> = Vec::new();
     let mut exchanges = Vec::new();
     let repeat = config.repeat.max(1);
     for i in 0..repeat {
-        let last = i + 1 == repeat;
-        let request = config.request(last);
-        let reads_before = connection.transcript().read_sizes().len();
-        let segments_before = connection.data_segments_received();
-        // A failed write is in the transcript; the server may still have answered (and
-        // closed early), so read what is there either way.
-        let _ = match config.split {
-            Some(piece) => connection.send_in_pieces(&request, piece, config.pause),
-            None => connection.send(&request),
-        };
-        let (response, ending) = read_response(
-            &mut connection,
-            &mut pending,
-            head,
-            config.timeout,
-            last.then_some(config.linger),
-        );
-        let mut analysis = analyse(&response, head, ending);
-        let segments = segments_before
-            .zip(connection.data_segments_received())
-            .map(|(before, after)| after.saturating_sub(before));
-        if let Some(finding) = tiny_sends(
-            &connection.transcript().read_sizes()[reads_before..],
-            segments,
-            response.len(),
-        ) {
-            analysis.findings.push(finding);
-        }
-        exchanges.push(Exchange {
-            request,
-            response,
-            ending,
-            analysis,
-        });
-        if ending != Ending::Complete {
+        let exchange = exchange(&mut connection, &mut pending, config, i + 1 == repeat);
+        let complete = exchange.ending == Ending::Complete;
+        exchanges.push(exchange);
+        if !complete {
             break;
         }
     }
     let transcript = connection.close();
-    let first = &exchanges[0];
-    let outcome = if !first.response.is_empty() {
-        ProbeEnd::Answered
-    } else if first.ending == Ending::TimedOut {
-        ProbeEnd::TimedOut
-    } else {
-        ProbeEnd::ClosedWithoutAnswer
-    };
     Ok(ProbeReport {
         target: display_target(&config.host, config.port),
-        outcome,
+        outcome: ProbeEnd::after(&exchanges[0]),
         exchanges,
         transcript,
     })
+}
+
+/// Sends one request, reads its response and analyses it; `last` says whether it is the last
+/// one on the connection.
+fn exchange(
+    connection: &mut RecordingStream,
+    pending: &mut Vec<u8>,
+    config: &ProbeConfig,
+    last: bool,
+) -> Exchange {
+    let head = config.sends_head();
+    let request = config.request(last);
+    let reads_before = connection.transcript().read_sizes().len();
+    let segments_before = connection.data_segments_received();
+    // A failed write is in the transcript; the server may still have answered (and closed
+    // early), so read what is there either way.
+    let _ = match config.split {
+        Some(piece) => connection.send_in_pieces(&request, piece, config.pause),
+        None => connection.send(&request),
+    };
+    let (response, ending) = read_response(
+        connection,
+        pending,
+        head,
+        config.timeout,
+        last.then_some(config.linger),
+    );
+    let mut analysis = analyse(&response, head, ending);
+    let segments = segments_before
+        .zip(connection.data_segments_received())
+        .map(|(before, after)| after.saturating_sub(before));
+    if let Some(finding) = tiny_sends(
+        &connection.transcript().read_sizes()[reads_before..],
+        segments,
+        response.len(),
+    ) {
+        analysis.findings.push(finding);
+    }
+    Exchange {
+        request,
+        response,
+        ending,
+        analysis,
+    }
 }
 
 /// Reads one response into `pending` and returns its bytes and how reading ended. Bytes past

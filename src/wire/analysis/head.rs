@@ -20,18 +20,7 @@ pub(super) fn status_line(first: &[u8], analysis: &mut Analysis, notes: &mut Not
         );
         return;
     };
-    if !line.leading.is_empty() {
-        notes.add(
-            Severity::Fault,
-            "leading-bytes",
-            format!(
-                "{} byte(s) before HTTP/ ({:?}): the status line must start with HTTP/ (RFC 9112 §4); \
-                 strict clients reject the response",
-                line.leading.len(),
-                visible(line.leading)
-            ),
-        );
-    }
+    leading_bytes(line.leading, notes);
     if !line.version_ok() {
         notes.add(
             Severity::Fault,
@@ -68,6 +57,22 @@ pub(super) fn status_line(first: &[u8], analysis: &mut Analysis, notes: &mut Not
             Severity::Good,
             "status-line",
             format!("status line: {}", visible(first)),
+        );
+    }
+}
+
+/// Bytes before `HTTP/` on the status line.
+fn leading_bytes(leading: &[u8], notes: &mut Notes) {
+    if !leading.is_empty() {
+        notes.add(
+            Severity::Fault,
+            "leading-bytes",
+            format!(
+                "{} byte(s) before HTTP/ ({:?}): the status line must start with HTTP/ (RFC 9112 §4); \
+                 strict clients reject the response",
+                leading.len(),
+                visible(leading)
+            ),
         );
     }
 }
@@ -169,25 +174,31 @@ pub(super) fn fields(
             }
         }
     }
-    let field = |name: &str| message::field(head, name);
     if head_complete && analysis.code.is_some_and(|c| c >= 200) {
-        if field("date").is_none() {
-            notes.add(
-                Severity::Warning,
-                "date",
-                "no Date field: an origin server with a clock must send one (RFC 9110 §6.6.1)"
-                    .to_string(),
-            );
-        } else if field("date")
-            .and_then(|d| std::str::from_utf8(d).ok())
-            .is_none_or(|d| date_form(d).is_none())
-        {
-            notes.add(
-                Severity::Warning,
-                "date",
-                "the Date field is not an HTTP date (RFC 9110 §5.6.7)".to_string(),
-            );
-        }
+        date_field(head, notes);
+    }
+}
+
+/// A final response's Date field: there, and an HTTP date.
+fn date_field(head: &[u8], notes: &mut Notes) {
+    let Some(date) = message::field(head, "date") else {
+        notes.add(
+            Severity::Warning,
+            "date",
+            "no Date field: an origin server with a clock must send one (RFC 9110 §6.6.1)"
+                .to_string(),
+        );
+        return;
+    };
+    if std::str::from_utf8(date)
+        .ok()
+        .is_none_or(|d| date_form(d).is_none())
+    {
+        notes.add(
+            Severity::Warning,
+            "date",
+            "the Date field is not an HTTP date (RFC 9110 §5.6.7)".to_string(),
+        );
     }
 }
 
