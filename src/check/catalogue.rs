@@ -4,7 +4,7 @@
 
 use super::Level::{Assignment, Must, Should};
 use super::Phase::{Alone, Risky, Safe};
-use super::{Check, assignment, http_semantics, robust, security, wire_format};
+use super::{Check, assignment, http_connections, http_semantics, robust, security, wire_format};
 
 pub const CHECKS: &[Check] = &[
     Check {
@@ -163,7 +163,7 @@ pub const CHECKS: &[Check] = &[
         reference: "RFC 9112 §9.3",
         phase: Safe,
         needs: &["helloWorld.html"],
-        run: http_semantics::keep_alive,
+        run: http_connections::keep_alive,
     },
     Check {
         id: "http.pipelining",
@@ -172,7 +172,7 @@ pub const CHECKS: &[Check] = &[
         reference: "RFC 9112 §9.3.2",
         phase: Safe,
         needs: &["helloWorld.html", "HelloWorld.html"],
-        run: http_semantics::pipelining,
+        run: http_connections::pipelining,
     },
     Check {
         id: "http.http10",
@@ -181,7 +181,7 @@ pub const CHECKS: &[Check] = &[
         reference: "RFC 9112 §9.3, Appendix C.1",
         phase: Safe,
         needs: &["helloWorld.html"],
-        run: http_semantics::http10,
+        run: http_connections::http10,
     },
     Check {
         id: "http.query",
@@ -235,7 +235,7 @@ pub const CHECKS: &[Check] = &[
         reference: "RFC 9112 §9.6",
         phase: Safe,
         needs: &["helloWorld.html"],
-        run: http_semantics::connection_close,
+        run: http_connections::connection_close,
     },
     Check {
         id: "http.absolute-form",

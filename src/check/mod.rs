@@ -11,6 +11,7 @@ mod assignment;
 pub mod catalogue;
 pub mod context;
 mod expect;
+mod http_connections;
 mod http_semantics;
 pub mod report;
 mod robust;

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use super::catalogue::CHECKS;
 use super::{Check, Context, Docroot, Judgement, Level, Phase, Verdict};
-use crate::wire::connection::{RecordingStream, display_target};
+use crate::wire::connection::{ConnectError, RecordingStream, display_target};
+use crate::wire::probe::read_response;
 use crate::wire::request::request_head;
 use crate::wire::transcript::Transcript;
 
@@ -99,54 +100,61 @@ pub fn run(config: &SuiteConfig) -> Suite {
         silent: None,
         elapsed: Duration::ZERO,
     };
-    // First: does anything listen, and does it answer at all? (Connecting and hanging up
-    // without a word would itself be the empty-connection test, so ask something plain.)
-    match RecordingStream::connect(&config.host, config.port, config.timeout) {
-        Ok(mut connection) => {
-            let request = request_head(
-                ["HEAD", "/", "HTTP/1.1"],
-                &[],
-                &[("Host", &target), ("Connection", "close")],
-            );
-            let _ = connection.send(&request);
-            let mut received = Vec::new();
-            let (bytes, _) = crate::wire::probe::read_response(
-                &mut connection,
-                &mut received,
-                true,
-                config.timeout,
-                Some(Duration::from_millis(300)),
-            );
-            connection.close();
-            if bytes.is_empty() {
-                let why = format!(
-                    "the server accepts connections but sent nothing back to \"HEAD / HTTP/1.1\" within {:.1} s",
-                    config.timeout.as_secs_f64()
-                );
-                suite.results = CHECKS
-                    .iter()
-                    .filter(|c| config.selects(c))
-                    .map(|check| CheckResult {
-                        check,
-                        judgement: Judgement::skip(
-                            "server down: it did not answer the first request",
-                        ),
-                        verdict: Verdict::Skip,
-                        transcripts: Vec::new(),
-                        elapsed: Duration::ZERO,
-                    })
-                    .collect();
-                suite.silent = Some(why);
-                suite.elapsed = started.elapsed();
-                return suite;
-            }
+    match answers_at_all(config, &target) {
+        Err(error) => suite.unreachable = Some(error.to_string()),
+        Ok(false) => {
+            suite.silent = Some(format!(
+                "the server accepts connections but sent nothing back to \"HEAD / HTTP/1.1\" within {:.1} s",
+                config.timeout.as_secs_f64()
+            ));
+            suite.results = all_skipped(config);
         }
-        Err((error, _)) => {
-            suite.unreachable = Some(error.to_string());
-            suite.elapsed = started.elapsed();
-            return suite;
-        }
+        Ok(true) => suite.results = run_selected(config, &mut suite.died_after),
     }
+    suite.elapsed = started.elapsed();
+    suite
+}
+
+/// Does anything listen, and does it answer at all? Connecting and hanging up without a
+/// word would itself be the empty-connection test, so it asks something plain.
+fn answers_at_all(config: &SuiteConfig, target: &str) -> Result<bool, ConnectError> {
+    let mut connection = RecordingStream::connect(&config.host, config.port, config.timeout)
+        .map_err(|(error, _)| error)?;
+    let request = request_head(
+        ["HEAD", "/", "HTTP/1.1"],
+        &[],
+        &[("Host", target), ("Connection", "close")],
+    );
+    let _ = connection.send(&request);
+    let mut received = Vec::new();
+    let (bytes, _) = read_response(
+        &mut connection,
+        &mut received,
+        true,
+        config.timeout,
+        Some(Duration::from_millis(300)),
+    );
+    connection.close();
+    Ok(!bytes.is_empty())
+}
+
+/// Every selected check, skipped: the server never answered the first request.
+fn all_skipped(config: &SuiteConfig) -> Vec<CheckResult> {
+    CHECKS
+        .iter()
+        .filter(|c| config.selects(c))
+        .map(|check| CheckResult {
+            check,
+            judgement: Judgement::skip("server down: it did not answer the first request"),
+            verdict: Verdict::Skip,
+            transcripts: Vec::new(),
+            elapsed: Duration::ZERO,
+        })
+        .collect()
+}
+
+/// Runs the selected checks phase by phase; the results in catalogue order.
+fn run_selected(config: &SuiteConfig, died_after: &mut Option<&'static str>) -> Vec<CheckResult> {
     let context = Context::new(
         &config.host,
         config.port,
@@ -157,13 +165,11 @@ pub fn run(config: &SuiteConfig) -> Suite {
     let mut results: Vec<CheckResult> = Vec::new();
     for phase in [Phase::Safe, Phase::Alone, Phase::Risky] {
         for check in selected.iter().filter(|c| c.phase == phase) {
-            results.push(run_one(check, &context, &mut suite.died_after));
+            results.push(run_one(check, &context, died_after));
         }
     }
     results.sort_by_key(|r| CHECKS.iter().position(|c| c.id == r.check.id));
-    suite.results = results;
-    suite.elapsed = started.elapsed();
-    suite
+    results
 }
 
 fn run_one(
