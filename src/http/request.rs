@@ -99,42 +99,7 @@ pub fn parse<'a>(input: &'a [u8], limits: &Limits) -> Parsed<'a> {
     let mut fields = [const { MaybeUninit::<httparse::Header>::uninit() }; FIELD_SLOTS];
     let mut head = httparse::Request::new(&mut []);
     match head.parse_with_uninit_headers(input, &mut fields[..slots]) {
-        Ok(httparse::Status::Complete(head_len)) => {
-            let target = head.path.unwrap_or("");
-            if target.len() > limits.max_target_bytes {
-                return Parsed::Invalid(RequestError::TargetTooLong {
-                    limit: limits.max_target_bytes,
-                });
-            }
-            if head_len > limits.max_head_bytes {
-                return Parsed::Invalid(RequestError::HeadTooLarge {
-                    limit: limits.max_head_bytes,
-                });
-            }
-            if let Some(b) = target.bytes().find(|b| !is_target_byte(*b)) {
-                return Parsed::Invalid(RequestError::InvalidTargetByte(b));
-            }
-            let version = if head.version == Some(0) {
-                Version::Http10
-            } else {
-                Version::Http11
-            };
-            match interpret_fields(head.headers, version) {
-                Ok(fields) => Parsed::Complete(Request {
-                    method: head.method.unwrap_or(""),
-                    target,
-                    version,
-                    host: fields.host,
-                    framing: fields.framing,
-                    connection_close: fields.connection.close,
-                    connection_keep_alive: fields.connection.keep_alive,
-                    if_modified_since: fields.if_modified_since,
-                    has_if_none_match: fields.if_none_match,
-                    head_len,
-                }),
-                Err(error) => Parsed::Invalid(error),
-            }
-        }
+        Ok(httparse::Status::Complete(head_len)) => complete_head(&head, head_len, limits),
         Ok(httparse::Status::Partial) => {
             if let Some(limit) = partial_target_too_long(input, limits.max_target_bytes) {
                 return Parsed::Invalid(RequestError::TargetTooLong { limit });
@@ -155,6 +120,49 @@ pub fn parse<'a>(input: &'a [u8], limits: &Limits) -> Parsed<'a> {
             error,
             limits.max_target_bytes,
         )),
+    }
+}
+
+/// A head httparse found complete and well-formed: the limits, the target's bytes, and the
+/// fields the server acts on.
+fn complete_head<'a>(
+    head: &httparse::Request<'_, 'a>,
+    head_len: usize,
+    limits: &Limits,
+) -> Parsed<'a> {
+    let target = head.path.unwrap_or("");
+    if target.len() > limits.max_target_bytes {
+        return Parsed::Invalid(RequestError::TargetTooLong {
+            limit: limits.max_target_bytes,
+        });
+    }
+    if head_len > limits.max_head_bytes {
+        return Parsed::Invalid(RequestError::HeadTooLarge {
+            limit: limits.max_head_bytes,
+        });
+    }
+    if let Some(b) = target.bytes().find(|b| !is_target_byte(*b)) {
+        return Parsed::Invalid(RequestError::InvalidTargetByte(b));
+    }
+    let version = if head.version == Some(0) {
+        Version::Http10
+    } else {
+        Version::Http11
+    };
+    match interpret_fields(head.headers, version) {
+        Ok(fields) => Parsed::Complete(Request {
+            method: head.method.unwrap_or(""),
+            target,
+            version,
+            host: fields.host,
+            framing: fields.framing,
+            connection_close: fields.connection.close,
+            connection_keep_alive: fields.connection.keep_alive,
+            if_modified_since: fields.if_modified_since,
+            has_if_none_match: fields.if_none_match,
+            head_len,
+        }),
+        Err(error) => Parsed::Invalid(error),
     }
 }
 
@@ -182,30 +190,11 @@ fn interpret_fields<'a>(
     for field in headers {
         let name = field.name;
         if name.eq_ignore_ascii_case("host") {
-            if host.is_some() {
-                return Err(RequestError::DuplicateHost);
-            }
-            if !field.value.iter().all(|b| is_host_byte(*b)) {
-                return Err(RequestError::InvalidHost);
-            }
-            host = Some(field.value);
+            host = Some(read_host(host, field.value)?);
         } else if name.eq_ignore_ascii_case("content-length") {
-            for element in field.value.split(|b| *b == b',') {
-                let length = parse_length(trim_ows(element))?;
-                match content_length {
-                    Some(seen) if seen != length => {
-                        return Err(RequestError::ConflictingContentLength);
-                    }
-                    _ => content_length = Some(length),
-                }
-            }
+            content_length = add_content_length(content_length, field.value)?;
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            for coding in field.value.split(|b| *b == b',') {
-                let coding = trim_ows(coding);
-                if !coding.is_empty() {
-                    codings.push(String::from_utf8_lossy(coding).to_ascii_lowercase());
-                }
-            }
+            add_codings(&mut codings, field.value);
         } else if name.eq_ignore_ascii_case("connection") {
             connection.add(field.value);
         } else if name.eq_ignore_ascii_case("if-modified-since") {
@@ -214,30 +203,7 @@ fn interpret_fields<'a>(
             if_none_match = true;
         }
     }
-    let framing = if codings.is_empty() {
-        match content_length {
-            Some(0) | None => Framing::None,
-            Some(length) => Framing::Length(length),
-        }
-    } else {
-        if version == Version::Http10 {
-            return Err(RequestError::TransferEncodingInHttp10);
-        }
-        if content_length.is_some() {
-            return Err(RequestError::LengthWithTransferEncoding);
-        }
-        let chunked_at = codings.iter().position(|c| c == "chunked");
-        if chunked_at != Some(codings.len() - 1) {
-            return Err(RequestError::ChunkedNotLast);
-        }
-        if let Some(other) = codings.iter().find(|c| *c != "chunked") {
-            return Err(RequestError::UnsupportedTransferCoding(other.clone()));
-        }
-        if codings.len() > 1 {
-            return Err(RequestError::ChunkedNotLast);
-        }
-        Framing::Chunked
-    };
+    let framing = body_framing(content_length, &codings, version)?;
     if version == Version::Http11 && host.is_none() {
         return Err(RequestError::MissingHost);
     }
@@ -248,6 +214,75 @@ fn interpret_fields<'a>(
         if_modified_since,
         if_none_match,
     })
+}
+
+/// A Host field: the first one, and a valid host[:port].
+fn read_host<'a>(seen: Option<&[u8]>, value: &'a [u8]) -> Result<&'a [u8], RequestError> {
+    if seen.is_some() {
+        return Err(RequestError::DuplicateHost);
+    }
+    if !value.iter().all(|b| is_host_byte(*b)) {
+        return Err(RequestError::InvalidHost);
+    }
+    Ok(value)
+}
+
+/// The lengths of a Content-Length field (a list, RFC 9110 §8.6), which must agree with each
+/// other and with the length of earlier fields.
+fn add_content_length(seen: Option<u64>, value: &[u8]) -> Result<Option<u64>, RequestError> {
+    let mut content_length = seen;
+    for element in value.split(|b| *b == b',') {
+        let length = parse_length(trim_ows(element))?;
+        match content_length {
+            Some(seen) if seen != length => {
+                return Err(RequestError::ConflictingContentLength);
+            }
+            _ => content_length = Some(length),
+        }
+    }
+    Ok(content_length)
+}
+
+/// The transfer codings of a Transfer-Encoding field, lowercased, in order.
+fn add_codings(codings: &mut Vec<String>, value: &[u8]) {
+    for coding in value.split(|b| *b == b',') {
+        let coding = trim_ows(coding);
+        if !coding.is_empty() {
+            codings.push(String::from_utf8_lossy(coding).to_ascii_lowercase());
+        }
+    }
+}
+
+/// How the body is delimited (RFC 9112 §6.3): chunked must be the last and only coding, and
+/// never comes with Content-Length or in HTTP/1.0.
+fn body_framing(
+    content_length: Option<u64>,
+    codings: &[String],
+    version: Version,
+) -> Result<Framing, RequestError> {
+    if codings.is_empty() {
+        return Ok(match content_length {
+            Some(0) | None => Framing::None,
+            Some(length) => Framing::Length(length),
+        });
+    }
+    if version == Version::Http10 {
+        return Err(RequestError::TransferEncodingInHttp10);
+    }
+    if content_length.is_some() {
+        return Err(RequestError::LengthWithTransferEncoding);
+    }
+    let chunked_at = codings.iter().position(|c| c == "chunked");
+    if chunked_at != Some(codings.len() - 1) {
+        return Err(RequestError::ChunkedNotLast);
+    }
+    if let Some(other) = codings.iter().find(|c| *c != "chunked") {
+        return Err(RequestError::UnsupportedTransferCoding(other.clone()));
+    }
+    if codings.len() > 1 {
+        return Err(RequestError::ChunkedNotLast);
+    }
+    Ok(Framing::Chunked)
 }
 
 /// `1*DIGIT` that fits in a u64: no sign, no spaces, no hex, no empty value.
