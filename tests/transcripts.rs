@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use httplab::wire::RecordingStream;
 use httplab::wire::analysis::Ending;
-use httplab::wire::probe::{Outcome, ProbeConfig, probe, read_response};
+use httplab::wire::probe::{ProbeConfig, ProbeEnd, probe, read_response};
 use httplab::wire::transcript::RenderOptions;
 
 /// A probe of 127.0.0.1:PORT that says `Host: localhost:6789`, so the bytes it sends do not
@@ -125,7 +125,7 @@ fn split_byte_by_byte() {
     split.split = Some(1);
     split.pause = Duration::from_millis(1);
     let report = probe(&split).unwrap();
-    assert_eq!(report.outcome, Outcome::Answered);
+    assert_eq!(report.outcome, ProbeEnd::Answered);
     let writes = report
         .transcript
         .events

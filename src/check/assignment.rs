@@ -3,21 +3,21 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::{Context, Outcome, Send, expect};
+use super::{Context, Judgement, SendOptions, expect};
 
-pub fn get(context: &Context) -> Outcome {
+pub fn get(context: &Context) -> Judgement {
     let reply = context.get("/helloWorld.html");
     expect::file(context, &reply, "helloWorld.html")
 }
 
-pub fn not_found(context: &Context) -> Outcome {
+pub fn not_found(context: &Context) -> Judgement {
     let reply = context.get("/httplab-no-such-file.html");
     let expected = "a complete 404 Not Found response: a status line, header lines, an empty line";
     if reply.code() != Some(404) {
-        return Outcome::fail(expected, reply.describe(), &reply.bytes);
+        return Judgement::fail(expected, reply.describe(), &reply.bytes);
     }
     if !reply.head_complete() {
-        return Outcome::fail(
+        return Judgement::fail(
             expected,
             format!(
                 "{}, and then no empty line ends the head: a browser waits or shows nothing",
@@ -28,26 +28,26 @@ pub fn not_found(context: &Context) -> Outcome {
     }
     match reply.ending {
         crate::wire::analysis::Ending::TimedOut if reply.field("content-length").is_none() => {
-            Outcome::fail(
+            Judgement::fail(
                 expected,
                 "a 404 head with no Content-Length, and the connection left open: the client cannot tell where the body ends",
                 &reply.bytes,
             )
         }
-        _ => Outcome::pass(),
+        _ => Judgement::pass(),
     }
 }
 
 /// While client A holds a connection open without sending a byte, client B must be answered.
-pub fn concurrent(context: &Context) -> Outcome {
+pub fn concurrent(context: &Context) -> Judgement {
     let mut idle = match context.open() {
         Ok(conversation) => conversation,
-        Err(reply) => return Outcome::fail("a connection", reply.describe(), &[]),
+        Err(reply) => return Judgement::fail("a connection", reply.describe(), &[]),
     };
     thread::sleep(Duration::from_millis(200));
     let mut second = match context.open() {
         Ok(conversation) => conversation,
-        Err(reply) => return Outcome::fail("a second connection", reply.describe(), &[]),
+        Err(reply) => return Judgement::fail("a second connection", reply.describe(), &[]),
     };
     let started = Instant::now();
     let wait = context.timeout.min(Duration::from_secs(3));
@@ -55,9 +55,9 @@ pub fn concurrent(context: &Context) -> Outcome {
         &context.request("GET", "/helloWorld.html", "HTTP/1.1", &[]),
         None,
     );
-    let reply = second.read_reply(Send {
+    let reply = second.read_reply(SendOptions {
         timeout: Some(wait),
-        ..Send::default()
+        ..SendOptions::default()
     });
     let took = started.elapsed();
     // Let a one-connection-at-a-time server go on: give the idle client a real request, and
@@ -67,12 +67,12 @@ pub fn concurrent(context: &Context) -> Outcome {
         &context.request("GET", "/helloWorld.html", "HTTP/1.1", &[]),
         None,
     );
-    let _ = idle.read_reply(Send::default());
+    let _ = idle.read_reply(SendOptions::default());
     idle.close();
     if !reply.answered() {
-        let _ = second.read_reply(Send::default());
+        let _ = second.read_reply(SendOptions::default());
         second.close();
-        return Outcome::fail(
+        return Judgement::fail(
             "an answer to the second client while the first is connected and silent",
             format!(
                 "nothing within {:.1} s: the server waits on the first connection, so it serves one client at a time (use a thread per connection)",
@@ -83,7 +83,7 @@ pub fn concurrent(context: &Context) -> Outcome {
     }
     second.close();
     match expect::file(context, &reply, "helloWorld.html") {
-        Outcome::Pass { .. } => Outcome::pass_with(format!(
+        Judgement::Pass { .. } => Judgement::pass_with(format!(
             "answered in {} ms while another client sat idle",
             took.as_millis()
         )),
@@ -94,11 +94,11 @@ pub fn concurrent(context: &Context) -> Outcome {
 /// Twenty clients at once, each must get the right bytes. A server that takes them one at
 /// a time passes too, if it answers them all: patience is generous, because a one-thread
 /// server with a listen backlog of 1 makes the kernel drop SYNs, and the retries take seconds.
-pub fn parallel(context: &Context) -> Outcome {
+pub fn parallel(context: &Context) -> Judgement {
     const CLIENTS: usize = 20;
-    let patience = Send {
+    let patience = SendOptions {
         timeout: Some((context.timeout * 4).max(Duration::from_secs(20))),
-        ..Send::default()
+        ..SendOptions::default()
     };
     // ASCII files with plain names: this check is about concurrency, not Content-Length or
     // percent-decoding, which have checks of their own.
@@ -122,13 +122,13 @@ pub fn parallel(context: &Context) -> Outcome {
     });
     let mut wrong = Vec::new();
     for (file, reply) in &replies {
-        if let Outcome::Fail { got, .. } = expect::file(context, reply, file) {
+        if let Judgement::Fail { got, .. } = expect::file(context, reply, file) {
             wrong.push((file.clone(), got, reply.bytes.clone()));
         }
     }
     let unanswered = replies.iter().filter(|(_, r)| !r.answered()).count();
     match wrong.first() {
-        None => Outcome::pass_with(format!(
+        None => Judgement::pass_with(format!(
             "{CLIENTS} clients at once, all answered byte for byte"
         )),
         Some((file, got, bytes)) => {
@@ -140,7 +140,7 @@ pub fn parallel(context: &Context) -> Outcome {
                     patience.timeout.unwrap_or_default().as_secs_f64()
                 ));
             }
-            Outcome::fail(
+            Judgement::fail(
                 format!("{CLIENTS} clients at once, each with its file byte for byte"),
                 got,
                 bytes,

@@ -4,7 +4,7 @@
 
 use super::Level::{Assignment, Must, Should};
 use super::Phase::{Alone, Risky, Safe};
-use super::{Check, assignment, http, robust, security, wire};
+use super::{Check, assignment, http_connections, http_semantics, robust, security, wire_format};
 
 pub const CHECKS: &[Check] = &[
     Check {
@@ -55,7 +55,7 @@ pub const CHECKS: &[Check] = &[
         reference: "RFC 9112 §4",
         phase: Safe,
         needs: &[],
-        run: wire::status_line,
+        run: wire_format::status_line,
     },
     Check {
         id: "wire.crlf",
@@ -64,7 +64,7 @@ pub const CHECKS: &[Check] = &[
         reference: "RFC 9112 §2.1",
         phase: Safe,
         needs: &[],
-        run: wire::crlf,
+        run: wire_format::crlf,
     },
     Check {
         id: "wire.content-length",
@@ -73,7 +73,7 @@ pub const CHECKS: &[Check] = &[
         reference: "RFC 9110 §8.6; RFC 9112 §6.3",
         phase: Safe,
         needs: &["unicode.html"],
-        run: wire::content_length,
+        run: wire_format::content_length,
     },
     Check {
         id: "wire.content-type",
@@ -82,7 +82,7 @@ pub const CHECKS: &[Check] = &[
         reference: "RFC 9110 §8.3",
         phase: Safe,
         needs: &["helloWorld.html", "style.css"],
-        run: wire::content_type,
+        run: wire_format::content_type,
     },
     Check {
         id: "wire.date",
@@ -91,7 +91,7 @@ pub const CHECKS: &[Check] = &[
         reference: "RFC 9110 §6.6.1, §5.6.7",
         phase: Safe,
         needs: &[],
-        run: wire::date,
+        run: wire_format::date,
     },
     Check {
         id: "wire.reason",
@@ -100,7 +100,7 @@ pub const CHECKS: &[Check] = &[
         reference: "RFC 9110 §15",
         phase: Safe,
         needs: &[],
-        run: wire::reason,
+        run: wire_format::reason,
     },
     Check {
         id: "wire.segments",
@@ -109,7 +109,7 @@ pub const CHECKS: &[Check] = &[
         reference: "RFC 9293 §3.8.6.2.1 (small segments); one send() of the whole response",
         phase: Safe,
         needs: &["unicode.html"],
-        run: wire::segments,
+        run: wire_format::segments,
     },
     Check {
         id: "http.head",
@@ -118,7 +118,7 @@ pub const CHECKS: &[Check] = &[
         reference: "RFC 9110 §9.3.2",
         phase: Safe,
         needs: &["helloWorld.html"],
-        run: http::head,
+        run: http_semantics::head,
     },
     Check {
         id: "http.method-not-allowed",
@@ -127,7 +127,7 @@ pub const CHECKS: &[Check] = &[
         reference: "RFC 9110 §15.5.6, §9.1",
         phase: Safe,
         needs: &[],
-        run: http::method_not_allowed,
+        run: http_semantics::method_not_allowed,
     },
     Check {
         id: "http.unknown-method",
@@ -136,7 +136,7 @@ pub const CHECKS: &[Check] = &[
         reference: "RFC 9110 §9.1, §15.6.2",
         phase: Safe,
         needs: &[],
-        run: http::unknown_method,
+        run: http_semantics::unknown_method,
     },
     Check {
         id: "http.version",
@@ -145,7 +145,7 @@ pub const CHECKS: &[Check] = &[
         reference: "RFC 9110 §15.6.6; RFC 9112 §2.3",
         phase: Safe,
         needs: &[],
-        run: http::version,
+        run: http_semantics::version,
     },
     Check {
         id: "http.host-required",
@@ -154,7 +154,7 @@ pub const CHECKS: &[Check] = &[
         reference: "RFC 9112 §3.2",
         phase: Safe,
         needs: &[],
-        run: http::host_required,
+        run: http_semantics::host_required,
     },
     Check {
         id: "http.keep-alive",
@@ -163,7 +163,7 @@ pub const CHECKS: &[Check] = &[
         reference: "RFC 9112 §9.3",
         phase: Safe,
         needs: &["helloWorld.html"],
-        run: http::keep_alive,
+        run: http_connections::keep_alive,
     },
     Check {
         id: "http.pipelining",
@@ -172,7 +172,7 @@ pub const CHECKS: &[Check] = &[
         reference: "RFC 9112 §9.3.2",
         phase: Safe,
         needs: &["helloWorld.html", "HelloWorld.html"],
-        run: http::pipelining,
+        run: http_connections::pipelining,
     },
     Check {
         id: "http.http10",
@@ -181,7 +181,7 @@ pub const CHECKS: &[Check] = &[
         reference: "RFC 9112 §9.3, Appendix C.1",
         phase: Safe,
         needs: &["helloWorld.html"],
-        run: http::http10,
+        run: http_connections::http10,
     },
     Check {
         id: "http.query",
@@ -190,7 +190,7 @@ pub const CHECKS: &[Check] = &[
         reference: "RFC 3986 §3.4; RFC 9110 §4.2.1",
         phase: Safe,
         needs: &["helloWorld.html"],
-        run: http::query,
+        run: http_semantics::query,
     },
     Check {
         id: "http.percent-decoding",
@@ -199,7 +199,7 @@ pub const CHECKS: &[Check] = &[
         reference: "RFC 3986 §2.1",
         phase: Safe,
         needs: &["hello world.html"],
-        run: http::percent_decoding,
+        run: http_semantics::percent_decoding,
     },
     Check {
         id: "http.directory",
@@ -208,7 +208,7 @@ pub const CHECKS: &[Check] = &[
         reference: "RFC 9110 §15.4.2; RFC 3986 §5.2 (relative links need the slash)",
         phase: Safe,
         needs: &["sub/index.html"],
-        run: http::directory,
+        run: http_semantics::directory,
     },
     Check {
         id: "http.whitespace-before-colon",
@@ -217,7 +217,7 @@ pub const CHECKS: &[Check] = &[
         reference: "RFC 9112 §5.1",
         phase: Safe,
         needs: &[],
-        run: http::whitespace_before_colon,
+        run: http_semantics::whitespace_before_colon,
     },
     Check {
         id: "http.conflicting-length",
@@ -226,7 +226,7 @@ pub const CHECKS: &[Check] = &[
         reference: "RFC 9112 §6.3",
         phase: Safe,
         needs: &[],
-        run: http::conflicting_length,
+        run: http_semantics::conflicting_length,
     },
     Check {
         id: "http.connection-close",
@@ -235,7 +235,7 @@ pub const CHECKS: &[Check] = &[
         reference: "RFC 9112 §9.6",
         phase: Safe,
         needs: &["helloWorld.html"],
-        run: http::connection_close,
+        run: http_connections::connection_close,
     },
     Check {
         id: "http.absolute-form",
@@ -244,7 +244,7 @@ pub const CHECKS: &[Check] = &[
         reference: "RFC 9112 §3.2.2",
         phase: Safe,
         needs: &["helloWorld.html"],
-        run: http::absolute_form,
+        run: http_semantics::absolute_form,
     },
     Check {
         id: "http.not-modified",
@@ -253,7 +253,7 @@ pub const CHECKS: &[Check] = &[
         reference: "RFC 9110 §13.1.3, §15.4.5; Kurose & Ross §2.2.5",
         phase: Safe,
         needs: &["helloWorld.html"],
-        run: http::not_modified,
+        run: http_semantics::not_modified,
     },
     Check {
         id: "http.leading-empty-line",
@@ -262,7 +262,7 @@ pub const CHECKS: &[Check] = &[
         reference: "RFC 9112 §2.2",
         phase: Safe,
         needs: &["helloWorld.html"],
-        run: http::leading_empty_line,
+        run: http_semantics::leading_empty_line,
     },
     Check {
         id: "security.traversal",
@@ -307,7 +307,7 @@ pub const CHECKS: &[Check] = &[
         reference: "Assignment part 1: send the requested file (any file, images too)",
         phase: Risky,
         needs: &["logo.png"],
-        run: wire::binary,
+        run: wire_format::binary,
     },
     Check {
         id: "robust.garbage",
@@ -328,8 +328,3 @@ pub const CHECKS: &[Check] = &[
         run: robust::empty_connection,
     },
 ];
-
-/// The check with this id.
-pub fn find(id: &str) -> Option<&'static Check> {
-    CHECKS.iter().find(|c| c.id == id)
-}

@@ -7,11 +7,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::render::visible;
-use crate::wire::analysis::Ending;
-use crate::wire::connection::{ConnectError, Received, RecordingStream, display_target};
+use crate::wire::analysis::{Ending, StatusLine};
+use crate::wire::connection::{Received, RecordingStream, display_target};
 use crate::wire::message::{self, BodyFraming};
 use crate::wire::probe::read_response;
+use crate::wire::request::{connection_field, has_field, request_head};
 use crate::wire::transcript::Transcript;
+
+/// The User-Agent of `check`'s requests.
+const USER_AGENT: &str = concat!("httplab-check/", env!("CARGO_PKG_VERSION"));
 
 /// After the last response on a connection, how long to wait for the server to close before
 /// hanging up.
@@ -92,6 +96,14 @@ impl Reply {
         }
     }
 
+    /// The first line, without its line end: the status line, if the server sent one.
+    pub fn first_line(&self) -> &[u8] {
+        message::head_lines(self.head())
+            .into_iter()
+            .next()
+            .unwrap_or_default()
+    }
+
     pub fn field(&self, name: &str) -> Option<String> {
         message::field(self.head(), name).map(|v| String::from_utf8_lossy(v).into_owned())
     }
@@ -108,11 +120,8 @@ impl Reply {
                 _ => "nothing: the server closed the connection without a byte".into(),
             };
         }
-        let first = message::head_lines(self.head())
-            .into_iter()
-            .next()
-            .unwrap_or_default();
-        if !first.windows(5).any(|w| w == b"HTTP/") {
+        let first = self.first_line();
+        if StatusLine::read(first).is_none() {
             return format!(
                 "no status line: the response starts with {:?} (an HTTP/0.9-style answer, body only)",
                 visible(first)
@@ -122,9 +131,9 @@ impl Reply {
     }
 }
 
-/// How to send a request.
+/// How to send a request and read its reply.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Send {
+pub struct SendOptions {
     /// The request is HEAD (its response has no body).
     pub head: bool,
     /// Write it in pieces of this many bytes with this pause between them.
@@ -164,8 +173,9 @@ impl Context {
         display_target(&self.host, self.port)
     }
 
-    /// A request with `Host` (unless `fields` has one) and `Connection: close` (unless
-    /// `fields` has a Connection field or the version is HTTP/1.0).
+    /// A request with `Host` (unless `fields` has one), `fields`, and the Connection field
+    /// that asks the server to close after it (unless `fields` has one, or the version
+    /// closes by default).
     pub fn request(
         &self,
         method: &str,
@@ -173,33 +183,29 @@ impl Context {
         version: &str,
         fields: &[(&str, &str)],
     ) -> Vec<u8> {
-        let mut request = format!("{method} {target} {version}\r\n");
-        let has = |name: &str| fields.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
-        if !has("host") {
-            request.push_str(&format!("Host: {}\r\n", self.authority()));
+        let authority = self.authority();
+        let mut fields = fields.to_vec();
+        if !has_field(&fields, "connection") {
+            fields.extend(connection_field(version, false));
         }
-        request.push_str(&format!(
-            "User-Agent: httplab-check/{}\r\n",
-            env!("CARGO_PKG_VERSION")
-        ));
-        for (name, value) in fields {
-            request.push_str(&format!("{name}: {value}\r\n"));
-        }
-        if !has("connection") && version == "HTTP/1.1" {
-            request.push_str("Connection: close\r\n");
-        }
-        request.push_str("\r\n");
-        request.into_bytes()
+        request_head(
+            [method, target, version],
+            &[("Host", &authority), ("User-Agent", USER_AGENT)],
+            &fields,
+        )
     }
 
     /// `GET path HTTP/1.1` with `Connection: close`, and its reply.
     pub fn get(&self, path: &str) -> Reply {
-        self.send(&self.request("GET", path, "HTTP/1.1", &[]), Send::default())
+        self.send(
+            &self.request("GET", path, "HTTP/1.1", &[]),
+            SendOptions::default(),
+        )
     }
 
     /// Opens a connection, sends `request`, reads one response, closes. `how.timeout`, when
     /// given, bounds the connection attempt too.
-    pub fn send(&self, request: &[u8], how: Send) -> Reply {
+    pub fn send(&self, request: &[u8], how: SendOptions) -> Reply {
         let mut conversation = match self.open_within(how.timeout.unwrap_or(self.timeout)) {
             Ok(conversation) => conversation,
             Err(reply) => return *reply,
@@ -228,7 +234,7 @@ impl Context {
                 Err(Box::new(Reply {
                     bytes: Vec::new(),
                     ending: Ending::Closed,
-                    connect_error: Some(connect_message(&error)),
+                    connect_error: Some(error.to_string()),
                     data_segments: None,
                     request_was_head: false,
                 }))
@@ -248,9 +254,9 @@ impl Context {
             return false;
         };
         conversation.write(&probe, None);
-        let reply = conversation.read_reply(Send {
+        let reply = conversation.read_reply(SendOptions {
             timeout: Some(self.timeout.min(Duration::from_secs(3))),
-            ..Send::default()
+            ..SendOptions::default()
         });
         conversation.close();
         reply.answered()
@@ -271,13 +277,6 @@ impl Context {
     /// Whether some request went unanswered since the last call.
     pub fn take_trouble(&self) -> bool {
         self.trouble.swap(false, Ordering::AcqRel)
-    }
-}
-
-fn connect_message(error: &ConnectError) -> String {
-    match error {
-        ConnectError::Refused { .. } => "connection refused (is the server still running?)".into(),
-        other => other.to_string(),
     }
 }
 
@@ -304,7 +303,7 @@ impl Conversation<'_> {
     }
 
     /// Reads the next response.
-    pub fn read_reply(&mut self, how: Send) -> Reply {
+    pub fn read_reply(&mut self, how: SendOptions) -> Reply {
         let timeout = how.timeout.unwrap_or(self.context.timeout);
         let linger = how.read_to_close.then_some(timeout);
         self.read(how, timeout, linger)
@@ -313,7 +312,7 @@ impl Conversation<'_> {
     /// Reads the last response on this connection: after it is complete, a short wait for
     /// the server's close, so that hanging up never cuts a server off mid-write (a fragile
     /// server dies of the broken pipe).
-    pub fn read_last_reply(&mut self, how: Send) -> Reply {
+    pub fn read_last_reply(&mut self, how: SendOptions) -> Reply {
         let timeout = how.timeout.unwrap_or(self.context.timeout);
         let linger = if how.read_to_close {
             timeout
@@ -323,7 +322,7 @@ impl Conversation<'_> {
         self.read(how, timeout, Some(linger))
     }
 
-    fn read(&mut self, how: Send, timeout: Duration, linger: Option<Duration>) -> Reply {
+    fn read(&mut self, how: SendOptions, timeout: Duration, linger: Option<Duration>) -> Reply {
         let mut pending = std::mem::take(&mut self.pending);
         let (bytes, ending) = read_response(self.stream(), &mut pending, how.head, timeout, linger);
         self.pending = pending;

@@ -1,16 +1,16 @@
 //! Verdicts shared by many checks: "this file, byte for byte", "this status".
 
-use super::{Context, Outcome, Reply};
+use super::{Context, Judgement, Reply};
 use crate::render::visible;
 use crate::wire::analysis::Ending;
 
 /// The reply is `200` with exactly the fixture's bytes.
-pub fn file(context: &Context, reply: &Reply, fixture: &str) -> Outcome {
+pub fn file(context: &Context, reply: &Reply, fixture: &str) -> Judgement {
     let Some(expected) = context.docroot.file(fixture) else {
-        return Outcome::skip(format!("the docroot has no {fixture}"));
+        return Judgement::skip(format!("the docroot has no {fixture}"));
     };
     if reply.code() != Some(200) {
-        return Outcome::fail(
+        return Judgement::fail(
             format!("200 and the {} bytes of {fixture}", expected.len()),
             reply.describe(),
             &reply.bytes,
@@ -18,13 +18,13 @@ pub fn file(context: &Context, reply: &Reply, fixture: &str) -> Outcome {
     }
     let body = reply.body();
     if body == expected {
-        return Outcome::pass();
+        return Judgement::pass();
     }
     let mut got = difference(&expected, &body);
     if reply.ending == Ending::Reset {
         got.push_str("; then the connection was reset (a server that closes with part of the request unread sends a reset, which can destroy its own response)");
     }
-    Outcome::fail(
+    Judgement::fail(
         format!("the {} bytes of {fixture}, byte for byte", expected.len()),
         got,
         &reply.bytes,
@@ -55,9 +55,9 @@ pub fn difference(expected: &[u8], got: &[u8]) -> String {
 }
 
 /// The reply's status is one of `codes`.
-pub fn status(reply: &Reply, codes: &[u16], expected: &str) -> Outcome {
+pub fn status(reply: &Reply, codes: &[u16], expected: &str) -> Judgement {
     match reply.code() {
-        Some(code) if codes.contains(&code) => Outcome::pass(),
-        _ => Outcome::fail(expected, reply.describe(), &reply.bytes),
+        Some(code) if codes.contains(&code) => Judgement::pass(),
+        _ => Judgement::fail(expected, reply.describe(), &reply.bytes),
     }
 }

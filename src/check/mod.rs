@@ -2,24 +2,26 @@
 //! check, with the bytes as evidence.
 //!
 //! A check is data (a stable id, a title, a level, a reference) plus a function that talks to
-//! the server through a [`Context`] and returns an [`Outcome`]. The [`runner`] decides the
-//! order (wire format first; checks that hold a connection open or may kill the server last
-//! and alone), notices when the server stops answering, and collects the [`report`].
+//! the server through a [`Context`] and returns a [`Judgement`], which the check's level
+//! grades into a [`Verdict`]. The [`runner`] decides the order (wire format first; checks
+//! that hold a connection open or may kill the server last and alone), notices when the
+//! server stops answering, and collects the [`report`].
 
 mod assignment;
 pub mod catalogue;
 pub mod context;
 mod expect;
-mod http;
+mod http_connections;
+mod http_semantics;
 pub mod report;
 mod robust;
 pub mod runner;
 mod security;
-mod wire;
+mod wire_format;
 
 use serde::Serialize;
 
-pub use context::{Context, Docroot, Reply, Send};
+pub use context::{Context, Docroot, Reply, SendOptions};
 pub use runner::{Suite, SuiteConfig, run};
 
 /// How much a check matters.
@@ -56,7 +58,7 @@ pub struct Check {
     pub phase: Phase,
     /// Files (docroot paths) the check needs; it is skipped when one is missing.
     pub needs: &'static [&'static str],
-    pub run: fn(&Context) -> Outcome,
+    pub run: fn(&Context) -> Judgement,
 }
 
 impl Check {
@@ -66,9 +68,10 @@ impl Check {
     }
 }
 
-/// What a check found.
+/// What a check found: a pass (with a note), a failure (expected, got, and the bytes as
+/// evidence) or a skip (and why). Graded into a [`Verdict`] by the check's level.
 #[derive(Clone, Debug)]
-pub enum Outcome {
+pub enum Judgement {
     Pass {
         note: Option<String>,
     },
@@ -82,38 +85,38 @@ pub enum Outcome {
     },
 }
 
-impl Outcome {
-    pub fn pass() -> Outcome {
-        Outcome::Pass { note: None }
+impl Judgement {
+    pub fn pass() -> Judgement {
+        Judgement::Pass { note: None }
     }
 
-    pub fn pass_with(note: impl Into<String>) -> Outcome {
-        Outcome::Pass {
+    pub fn pass_with(note: impl Into<String>) -> Judgement {
+        Judgement::Pass {
             note: Some(note.into()),
         }
     }
 
-    pub fn fail(expected: impl Into<String>, got: impl Into<String>, evidence: &[u8]) -> Outcome {
-        Outcome::Fail {
+    pub fn fail(expected: impl Into<String>, got: impl Into<String>, evidence: &[u8]) -> Judgement {
+        Judgement::Fail {
             expected: expected.into(),
             got: got.into(),
             evidence: evidence.to_vec(),
         }
     }
 
-    pub fn skip(why: impl Into<String>) -> Outcome {
-        Outcome::Skip { why: why.into() }
+    pub fn skip(why: impl Into<String>) -> Judgement {
+        Judgement::Skip { why: why.into() }
     }
 
     /// A failure with more said about its circumstances: `expected` and `got` get the
-    /// suffixes; other outcomes pass through.
-    pub fn explained(self, expected_suffix: &str, got_suffix: &str) -> Outcome {
+    /// suffixes; other judgements pass through.
+    pub fn explained(self, expected_suffix: &str, got_suffix: &str) -> Judgement {
         match self {
-            Outcome::Fail {
+            Judgement::Fail {
                 expected,
                 got,
                 evidence,
-            } => Outcome::Fail {
+            } => Judgement::Fail {
                 expected: expected + expected_suffix,
                 got: got + got_suffix,
                 evidence,
@@ -123,7 +126,7 @@ impl Outcome {
     }
 
     pub fn is_pass(&self) -> bool {
-        matches!(self, Outcome::Pass { .. })
+        matches!(self, Judgement::Pass { .. })
     }
 }
 

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::runner::Suite;
-use super::{Level, Outcome, Verdict};
+use super::{Check, Judgement, Level, Verdict};
 use crate::render::{hexdump, visible};
 use crate::wire::report::Style;
 
@@ -63,74 +63,96 @@ pub fn render(suite: &Suite, style: Style) -> String {
         .max()
         .unwrap_or(0);
     for (area, about) in AREAS {
-        let results: Vec<_> = suite
-            .results
-            .iter()
-            .filter(|r| r.check.area() == *area)
-            .collect();
-        if results.is_empty() {
-            continue;
+        render_area(&mut out, suite, area, about, width, style);
+    }
+    render_ending(&mut out, suite);
+    out
+}
+
+/// One area's heading and its checks, each with what it found.
+fn render_area(
+    out: &mut String,
+    suite: &Suite,
+    area: &str,
+    about: &str,
+    width: usize,
+    style: Style,
+) {
+    let results: Vec<_> = suite
+        .results
+        .iter()
+        .filter(|r| r.check.area() == area)
+        .collect();
+    if results.is_empty() {
+        return;
+    }
+    let heading = format!("{area} — {about}");
+    let _ = writeln!(
+        out,
+        "{}",
+        if style.color {
+            format!("\x1b[1m{heading}\x1b[0m")
+        } else {
+            heading
         }
-        let heading = format!("{area} — {about}");
+    );
+    for result in results {
+        let check = result.check;
         let _ = writeln!(
             out,
-            "{}",
-            if style.color {
-                format!("\x1b[1m{heading}\x1b[0m")
-            } else {
-                heading
-            }
+            "  {} {:<width$}  {}",
+            mark(style, result.verdict),
+            check.id,
+            check.title
         );
-        for result in results {
-            let check = result.check;
-            let _ = writeln!(
-                out,
-                "  {} {:<width$}  {}",
-                mark(style, result.verdict),
-                check.id,
-                check.title
-            );
-            match &result.outcome {
-                Outcome::Pass { note: Some(note) } => {
-                    let _ = writeln!(out, "      {note}");
-                }
-                Outcome::Pass { note: None } => {}
-                Outcome::Skip { why } => {
-                    let _ = writeln!(out, "      skipped: {why}");
-                }
-                Outcome::Fail {
-                    expected,
-                    got,
-                    evidence,
-                } => {
-                    let _ = writeln!(
-                        out,
-                        "      {} ({})",
-                        check.reference,
-                        level_name(check.level)
-                    );
-                    let _ = writeln!(out, "      expected: {expected}");
-                    let _ = writeln!(out, "      got:      {got}");
-                    if !evidence.is_empty() {
-                        let shown = &evidence[..evidence.len().min(EVIDENCE_LIMIT)];
-                        let cut = if evidence.len() > shown.len() {
-                            format!(", first {}", shown.len())
-                        } else {
-                            String::new()
-                        };
-                        let _ = writeln!(out, "      evidence ({} bytes{cut}):", evidence.len());
-                        for line in hexdump(shown).lines() {
-                            let _ = writeln!(out, "        {line}");
-                        }
-                        for line in visible(shown).lines() {
-                            let _ = writeln!(out, "        | {line}");
-                        }
-                    }
-                }
+        match &result.judgement {
+            Judgement::Pass { note: Some(note) } => {
+                let _ = writeln!(out, "      {note}");
             }
+            Judgement::Pass { note: None } => {}
+            Judgement::Skip { why } => {
+                let _ = writeln!(out, "      skipped: {why}");
+            }
+            Judgement::Fail {
+                expected,
+                got,
+                evidence,
+            } => render_failure(out, check, expected, got, evidence),
         }
-        out.push('\n');
     }
+    out.push('\n');
+}
+
+/// A failure: the reference, what was expected, what came, and the bytes.
+fn render_failure(out: &mut String, check: &Check, expected: &str, got: &str, evidence: &[u8]) {
+    let _ = writeln!(
+        out,
+        "      {} ({})",
+        check.reference,
+        level_name(check.level)
+    );
+    let _ = writeln!(out, "      expected: {expected}");
+    let _ = writeln!(out, "      got:      {got}");
+    if evidence.is_empty() {
+        return;
+    }
+    let shown = &evidence[..evidence.len().min(EVIDENCE_LIMIT)];
+    let cut = if evidence.len() > shown.len() {
+        format!(", first {}", shown.len())
+    } else {
+        String::new()
+    };
+    let _ = writeln!(out, "      evidence ({} bytes{cut}):", evidence.len());
+    for line in hexdump(shown).lines() {
+        let _ = writeln!(out, "        {line}");
+    }
+    for line in visible(shown).lines() {
+        let _ = writeln!(out, "        | {line}");
+    }
+}
+
+/// Why checks did not run, if they did not, and the counts.
+fn render_ending(out: &mut String, suite: &Suite) {
     if let Some(why) = &suite.silent {
         let _ = writeln!(out, "No check could run: {why}.\n");
     }
@@ -150,7 +172,6 @@ pub fn render(suite: &Suite, style: Style) -> String {
         suite.count(Verdict::Skip),
         suite.elapsed.as_secs_f64()
     );
-    out
 }
 
 #[derive(Serialize)]
@@ -195,10 +216,10 @@ pub fn render_json(suite: &Suite) -> String {
         .results
         .iter()
         .map(|r| {
-            let (expected, got, evidence, note) = match &r.outcome {
-                Outcome::Pass { note } => (None, None, None, note.as_deref()),
-                Outcome::Skip { why } => (None, None, None, Some(why.as_str())),
-                Outcome::Fail {
+            let (expected, got, evidence, note) = match &r.judgement {
+                Judgement::Pass { note } => (None, None, None, note.as_deref()),
+                Judgement::Skip { why } => (None, None, None, Some(why.as_str())),
+                Judgement::Fail {
                     expected,
                     got,
                     evidence,

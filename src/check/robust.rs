@@ -4,15 +4,15 @@
 use std::thread;
 use std::time::Duration;
 
-use super::{Context, Outcome, Send, expect};
+use super::{Context, Judgement, SendOptions, expect};
 
-pub fn split_request(context: &Context) -> Outcome {
+pub fn split_request(context: &Context) -> Judgement {
     let request = context.request("GET", "/helloWorld.html", "HTTP/1.1", &[]);
     let reply = context.send(
         &request,
-        Send {
+        SendOptions {
             pieces: Some((8, Duration::from_millis(25))),
-            ..Send::default()
+            ..SendOptions::default()
         },
     );
     expect::file(context, &reply, "helloWorld.html").explained(
@@ -22,7 +22,7 @@ pub fn split_request(context: &Context) -> Outcome {
 }
 
 /// What a browser sends, with about 4 KB of cookies.
-pub fn large_head(context: &Context) -> Outcome {
+pub fn large_head(context: &Context) -> Judgement {
     let cookies: Vec<String> = (0..40)
         .map(|i| format!("session_{i:02}={}", "abcdef0123456789".repeat(6)))
         .collect();
@@ -38,16 +38,16 @@ pub fn large_head(context: &Context) -> Outcome {
             ("Cookie", &cookie),
         ],
     );
-    let reply = context.send(&request, Send::default());
+    let reply = context.send(&request, SendOptions::default());
     expect::file(context, &reply, "helloWorld.html")
         .explained(&format!(", for a {}-byte request head", request.len()), "")
 }
 
-pub fn long_target(context: &Context) -> Outcome {
+pub fn long_target(context: &Context) -> Judgement {
     let target = format!("/{}.html", "a".repeat(10 * 1024));
     let reply = context.get(&target);
     if !context.alive() {
-        return Outcome::fail(
+        return Judgement::fail(
             "414, 404 or 400, and a server that still answers",
             "the server stopped answering",
             &reply.bytes,
@@ -60,26 +60,26 @@ pub fn long_target(context: &Context) -> Outcome {
     )
 }
 
-pub fn garbage(context: &Context) -> Outcome {
+pub fn garbage(context: &Context) -> Judgement {
     let mut garbage = b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03".to_vec();
     garbage.extend((0u8..=255).rev().cycle().take(500));
     garbage.extend_from_slice(b"\r\n\r\n");
-    let reply = context.send(&garbage, Send::default());
+    let reply = context.send(&garbage, SendOptions::default());
     let alive = context.alive();
     let expected = "400 Bad Request (or a plain close), and a server that still answers";
     if !alive {
-        return Outcome::fail(
+        return Judgement::fail(
             expected,
             format!("{}; then the server stopped answering", reply.describe()),
             &reply.bytes,
         );
     }
     match reply.code() {
-        Some(400) => Outcome::pass(),
+        Some(400) => Judgement::pass(),
         None if !reply.answered() => {
-            Outcome::pass_with("the server closed the connection without an answer")
+            Judgement::pass_with("the server closed the connection without an answer")
         }
-        Some(code @ 200..=399) => Outcome::fail(
+        Some(code @ 200..=399) => Judgement::fail(
             expected,
             format!(
                 "{}: garbage was taken for a request ({code})",
@@ -87,20 +87,20 @@ pub fn garbage(context: &Context) -> Outcome {
             ),
             &reply.bytes,
         ),
-        _ => Outcome::fail(expected, reply.describe(), &reply.bytes),
+        _ => Judgement::fail(expected, reply.describe(), &reply.bytes),
     }
 }
 
-pub fn empty_connection(context: &Context) -> Outcome {
+pub fn empty_connection(context: &Context) -> Judgement {
     match context.open() {
         Ok(conversation) => conversation.close(),
-        Err(reply) => return Outcome::fail("a connection", reply.describe(), &[]),
+        Err(reply) => return Judgement::fail("a connection", reply.describe(), &[]),
     }
     thread::sleep(Duration::from_millis(100));
     if context.alive() {
-        Outcome::pass()
+        Judgement::pass()
     } else {
-        Outcome::fail(
+        Judgement::fail(
             "a server that shrugs off a connection closed without a byte (a browser's preconnect does this)",
             "after that connection the server stopped answering: it probably crashed on an empty request (recv returned b'')",
             &[],

@@ -7,8 +7,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
 use super::catalogue::CHECKS;
-use super::{Check, Context, Docroot, Level, Outcome, Phase, Verdict};
+use super::{Check, Context, Docroot, Judgement, Level, Phase, Verdict};
 use crate::wire::connection::{ConnectError, RecordingStream, display_target};
+use crate::wire::probe::read_response;
+use crate::wire::request::request_head;
 use crate::wire::transcript::Transcript;
 
 /// What to check and how.
@@ -47,7 +49,7 @@ impl SuiteConfig {
 #[derive(Clone, Debug)]
 pub struct CheckResult {
     pub check: &'static Check,
-    pub outcome: Outcome,
+    pub judgement: Judgement,
     pub verdict: Verdict,
     pub transcripts: Vec<Transcript>,
     pub elapsed: Duration,
@@ -98,53 +100,61 @@ pub fn run(config: &SuiteConfig) -> Suite {
         silent: None,
         elapsed: Duration::ZERO,
     };
-    // First: does anything listen, and does it answer at all? (Connecting and hanging up
-    // without a word would itself be the empty-connection test, so ask something plain.)
-    match RecordingStream::connect(&config.host, config.port, config.timeout) {
-        Ok(mut connection) => {
-            let request = format!("HEAD / HTTP/1.1\r\nHost: {target}\r\nConnection: close\r\n\r\n");
-            let _ = connection.send(request.as_bytes());
-            let mut received = Vec::new();
-            let (bytes, _) = crate::wire::probe::read_response(
-                &mut connection,
-                &mut received,
-                true,
-                config.timeout,
-                Some(Duration::from_millis(300)),
-            );
-            connection.close();
-            if bytes.is_empty() {
-                let why = format!(
-                    "the server accepts connections but sent nothing back to \"HEAD / HTTP/1.1\" within {:.1} s",
-                    config.timeout.as_secs_f64()
-                );
-                suite.results = CHECKS
-                    .iter()
-                    .filter(|c| config.selects(c))
-                    .map(|check| CheckResult {
-                        check,
-                        outcome: Outcome::skip("server down: it did not answer the first request"),
-                        verdict: Verdict::Skip,
-                        transcripts: Vec::new(),
-                        elapsed: Duration::ZERO,
-                    })
-                    .collect();
-                suite.silent = Some(why);
-                suite.elapsed = started.elapsed();
-                return suite;
-            }
+    match answers_at_all(config, &target) {
+        Err(error) => suite.unreachable = Some(error.to_string()),
+        Ok(false) => {
+            suite.silent = Some(format!(
+                "the server accepts connections but sent nothing back to \"HEAD / HTTP/1.1\" within {:.1} s",
+                config.timeout.as_secs_f64()
+            ));
+            suite.results = all_skipped(config);
         }
-        Err((error, _)) => {
-            suite.unreachable = Some(match error {
-                ConnectError::Refused { addr } => {
-                    format!("nothing listens on {addr} — is the server running?")
-                }
-                other => other.to_string(),
-            });
-            suite.elapsed = started.elapsed();
-            return suite;
-        }
+        Ok(true) => suite.results = run_selected(config, &mut suite.died_after),
     }
+    suite.elapsed = started.elapsed();
+    suite
+}
+
+/// Does anything listen, and does it answer at all? Connecting and hanging up without a
+/// word would itself be the empty-connection test, so it asks something plain.
+fn answers_at_all(config: &SuiteConfig, target: &str) -> Result<bool, ConnectError> {
+    let mut connection = RecordingStream::connect(&config.host, config.port, config.timeout)
+        .map_err(|(error, _)| error)?;
+    let request = request_head(
+        ["HEAD", "/", "HTTP/1.1"],
+        &[],
+        &[("Host", target), ("Connection", "close")],
+    );
+    let _ = connection.send(&request);
+    let mut received = Vec::new();
+    let (bytes, _) = read_response(
+        &mut connection,
+        &mut received,
+        true,
+        config.timeout,
+        Some(Duration::from_millis(300)),
+    );
+    connection.close();
+    Ok(!bytes.is_empty())
+}
+
+/// Every selected check, skipped: the server never answered the first request.
+fn all_skipped(config: &SuiteConfig) -> Vec<CheckResult> {
+    CHECKS
+        .iter()
+        .filter(|c| config.selects(c))
+        .map(|check| CheckResult {
+            check,
+            judgement: Judgement::skip("server down: it did not answer the first request"),
+            verdict: Verdict::Skip,
+            transcripts: Vec::new(),
+            elapsed: Duration::ZERO,
+        })
+        .collect()
+}
+
+/// Runs the selected checks phase by phase; the results in catalogue order.
+fn run_selected(config: &SuiteConfig, died_after: &mut Option<&'static str>) -> Vec<CheckResult> {
     let context = Context::new(
         &config.host,
         config.port,
@@ -155,13 +165,11 @@ pub fn run(config: &SuiteConfig) -> Suite {
     let mut results: Vec<CheckResult> = Vec::new();
     for phase in [Phase::Safe, Phase::Alone, Phase::Risky] {
         for check in selected.iter().filter(|c| c.phase == phase) {
-            results.push(run_one(check, &context, &mut suite.died_after));
+            results.push(run_one(check, &context, died_after));
         }
     }
     results.sort_by_key(|r| CHECKS.iter().position(|c| c.id == r.check.id));
-    suite.results = results;
-    suite.elapsed = started.elapsed();
-    suite
+    results
 }
 
 fn run_one(
@@ -170,19 +178,19 @@ fn run_one(
     died_after: &mut Option<&'static str>,
 ) -> CheckResult {
     let started = Instant::now();
-    let outcome = if let Some(dead) = died_after {
-        Outcome::skip(format!("server down: it stopped answering after {dead}"))
+    let judgement = if let Some(dead) = died_after {
+        Judgement::skip(format!("server down: it stopped answering after {dead}"))
     } else if let Some(missing) = check
         .needs
         .iter()
         .find(|f| context.docroot.file(f).is_none())
     {
-        Outcome::skip(format!("the docroot has no {missing}"))
+        Judgement::skip(format!("the docroot has no {missing}"))
     } else {
         let _ = context.take_trouble();
-        let outcome =
+        let judgement =
             catch_unwind(AssertUnwindSafe(|| (check.run)(context))).unwrap_or_else(|_| {
-                Outcome::fail(
+                Judgement::fail(
                     "a check that completes",
                     "the check itself failed (a bug in httplab)",
                     &[],
@@ -191,17 +199,17 @@ fn run_one(
         if (context.take_trouble() || check.phase == Phase::Risky) && !context.alive() {
             *died_after = Some(check.id);
         }
-        outcome
+        judgement
     };
-    let verdict = match (&outcome, check.level) {
-        (Outcome::Pass { .. }, _) => Verdict::Pass,
-        (Outcome::Skip { .. }, _) => Verdict::Skip,
-        (Outcome::Fail { .. }, Level::Should) => Verdict::Warn,
-        (Outcome::Fail { .. }, _) => Verdict::Fail,
+    let verdict = match (&judgement, check.level) {
+        (Judgement::Pass { .. }, _) => Verdict::Pass,
+        (Judgement::Skip { .. }, _) => Verdict::Skip,
+        (Judgement::Fail { .. }, Level::Should) => Verdict::Warn,
+        (Judgement::Fail { .. }, _) => Verdict::Fail,
     };
     CheckResult {
         check,
-        outcome,
+        judgement,
         verdict,
         transcripts: context.take_transcripts(),
         elapsed: started.elapsed(),

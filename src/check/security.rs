@@ -1,6 +1,6 @@
 //! Nothing outside the served folder, whatever the path says.
 
-use super::{Context, Outcome};
+use super::{Context, Judgement};
 
 /// Targets that climb out of the folder, in the forms careless servers let through.
 const ATTACKS: &[&str] = &[
@@ -17,18 +17,18 @@ fn looks_like_passwd(body: &[u8]) -> bool {
     body.windows(5).any(|w| w == b"root:") && body.windows(5).any(|w| w == b":0:0:")
 }
 
-pub fn traversal(context: &Context) -> Outcome {
+pub fn traversal(context: &Context) -> Judgement {
     for target in ATTACKS {
         let reply = context.get(target);
         if looks_like_passwd(&reply.bytes) {
-            return Outcome::fail(
+            return Judgement::fail(
                 "a refusal (400, 403 or 404): nothing outside the served folder",
                 format!("GET {target} returned /etc/passwd"),
                 &reply.bytes[..reply.bytes.len().min(256)],
             );
         }
     }
-    Outcome::pass_with(format!(
+    Judgement::pass_with(format!(
         "{} climbing paths, none left the folder",
         ATTACKS.len()
     ))

@@ -5,6 +5,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
+use httplab::wire::probe::{ProbeConfig, ProbeEnd, ProbeReport, probe};
+use httplab::wire::report::{Format, Style, render};
+use httplab::wire::transcript::{RenderOptions, Transcript};
+use httplab::wire::{ConnectError, escape};
 
 use super::seconds;
 
@@ -61,89 +65,94 @@ pub enum OutputFormat {
 }
 
 pub fn run(args: ProbeArgs) -> ExitCode {
-    use httplab::wire::probe::{Outcome, ProbeConfig, probe};
-    use httplab::wire::report::{Format, Style, render};
-    use httplab::wire::transcript::RenderOptions;
-    use httplab::wire::{ConnectError, escape};
-
-    let mut config = ProbeConfig::new(
-        &args.host,
-        args.port,
-        args.path.clone().unwrap_or_else(|| "/".into()),
-    );
-    config.method = args.method;
-    config.http10 = args.http10;
-    config.repeat = args.repeat.max(1);
-    config.split = args.split;
-    config.pause = Duration::from_millis(args.pause);
-    config.timeout = args.timeout;
-    for header in &args.headers {
-        match header.split_once(':') {
-            Some((name, value)) => config
-                .headers
-                .push((name.trim().to_string(), value.trim().to_string())),
-            None => {
-                eprintln!("httplab: --header {header:?} needs the form 'Name: value'");
-                return ExitCode::from(2);
-            }
+    let config = match probe_config(&args) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("httplab: {message}");
+            return ExitCode::from(2);
         }
-    }
-    if let Some(raw) = &args.raw {
-        match escape::unescape(raw) {
-            Ok(bytes) => config.raw = Some(bytes),
-            Err(error) => {
-                eprintln!("httplab: --raw: {error}");
-                return ExitCode::from(2);
-            }
-        }
-    }
+    };
     let format = match args.format {
         OutputFormat::Text => Format::Text,
         OutputFormat::Hex => Format::Hex,
         OutputFormat::Both => Format::Both,
         OutputFormat::Json => Format::Json,
     };
-    let save = |transcript: &httplab::wire::Transcript| {
-        if let Some(path) = &args.transcript
-            && let Err(error) = std::fs::write(path, transcript.render(RenderOptions::FULL))
-        {
-            eprintln!(
-                "httplab: cannot write the transcript to {}: {error}",
-                path.display()
-            );
-        }
-    };
     match probe(&config) {
         Ok(report) => {
-            save(&report.transcript);
+            save_transcript(&args, &report.transcript);
             print!("{}", render(&report, format, Style::for_stdout()));
-            match report.outcome {
-                Outcome::Answered => ExitCode::SUCCESS,
-                Outcome::TimedOut => {
-                    eprintln!(
-                        "httplab: connected to {}, but no response arrived within {:.1} s — does your server read the whole request and send an answer?",
-                        report.target,
-                        args.timeout.as_secs_f64()
-                    );
-                    ExitCode::from(4)
-                }
-                Outcome::ClosedWithoutAnswer => {
-                    eprintln!(
-                        "httplab: {} closed the connection without sending a byte — did your server crash or hit an exception?",
-                        report.target
-                    );
-                    ExitCode::from(5)
-                }
-            }
+            exit_after(&report, args.timeout)
         }
         Err((error, transcript)) => {
-            save(&transcript);
+            save_transcript(&args, &transcript);
             eprintln!("httplab: {error}");
             ExitCode::from(match error {
                 ConnectError::Refused { .. } => 3,
                 ConnectError::TimedOut { .. } => 4,
                 _ => 6,
             })
+        }
+    }
+}
+
+/// What to send, from the arguments; `Err` says which argument is wrong.
+fn probe_config(args: &ProbeArgs) -> Result<ProbeConfig, String> {
+    let mut config = ProbeConfig::new(
+        &args.host,
+        args.port,
+        args.path.clone().unwrap_or_else(|| "/".into()),
+    );
+    config.method = args.method.clone();
+    config.http10 = args.http10;
+    config.repeat = args.repeat.max(1);
+    config.split = args.split;
+    config.pause = Duration::from_millis(args.pause);
+    config.timeout = args.timeout;
+    for header in &args.headers {
+        let Some((name, value)) = header.split_once(':') else {
+            return Err(format!("--header {header:?} needs the form 'Name: value'"));
+        };
+        config
+            .headers
+            .push((name.trim().to_string(), value.trim().to_string()));
+    }
+    if let Some(raw) = &args.raw {
+        config.raw = Some(escape::unescape(raw).map_err(|error| format!("--raw: {error}"))?);
+    }
+    Ok(config)
+}
+
+/// Writes the transcript where --transcript says, if it says.
+fn save_transcript(args: &ProbeArgs, transcript: &Transcript) {
+    if let Some(path) = &args.transcript
+        && let Err(error) = std::fs::write(path, transcript.render(RenderOptions::FULL))
+    {
+        eprintln!(
+            "httplab: cannot write the transcript to {}: {error}",
+            path.display()
+        );
+    }
+}
+
+/// The exit status for a probe that connected, with a hint when nothing came back.
+fn exit_after(report: &ProbeReport, timeout: Duration) -> ExitCode {
+    match report.outcome {
+        ProbeEnd::Answered => ExitCode::SUCCESS,
+        ProbeEnd::TimedOut => {
+            eprintln!(
+                "httplab: connected to {}, but no response arrived within {:.1} s — does your server read the whole request and send an answer?",
+                report.target,
+                timeout.as_secs_f64()
+            );
+            ExitCode::from(4)
+        }
+        ProbeEnd::ClosedWithoutAnswer => {
+            eprintln!(
+                "httplab: {} closed the connection without sending a byte — did your server crash or hit an exception?",
+                report.target
+            );
+            ExitCode::from(5)
         }
     }
 }

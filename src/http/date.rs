@@ -1,4 +1,5 @@
-//! The time `respond` is given, and the `Date` field text it writes (RFC 9110 §6.6.1).
+//! The time `respond` is given, the `Date` field text it writes (RFC 9110 §6.6.1), and what
+//! a date's text may be (RFC 9110 §5.6.7).
 //!
 //! `respond` reads no clock: the caller says what time it is. A plain `SystemTime` works
 //! (tests pin it); a server passes a [`DateCache`], which formats the `Date` text once a
@@ -84,6 +85,27 @@ pub fn last_modified_text(modified: SystemTime) -> FieldValue {
     FieldValue::Shared(httpdate::fmt_http_date(whole_seconds(modified)).into())
 }
 
+/// The forms an HTTP date comes in (RFC 9110 §5.6.7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DateForm {
+    /// `Sun, 06 Nov 1994 08:49:37 GMT`: the only form a sender may write.
+    ImfFixdate,
+    /// RFC 850's `Sunday, 06-Nov-94 08:49:37 GMT` or asctime's `Sun Nov  6 08:49:37 1994`,
+    /// which a recipient must still accept.
+    Obsolete,
+}
+
+/// The form `text` is in, or `None` when it is no HTTP date at all.
+pub fn date_form(text: &str) -> Option<DateForm> {
+    httpdate::parse_http_date(text).ok()?;
+    let imf_fixdate = text.len() == 29 && text.ends_with(" GMT") && text.as_bytes()[3] == b',';
+    Some(if imf_fixdate {
+        DateForm::ImfFixdate
+    } else {
+        DateForm::Obsolete
+    })
+}
+
 fn seconds(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
@@ -92,6 +114,25 @@ fn seconds(time: SystemTime) -> u64 {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn date_forms() {
+        let imf = "Sun, 06 Nov 1994 08:49:37 GMT";
+        assert_eq!(date_form(imf), Some(DateForm::ImfFixdate));
+        assert_eq!(
+            date_form("Sunday, 06-Nov-94 08:49:37 GMT"),
+            Some(DateForm::Obsolete)
+        );
+        assert_eq!(
+            date_form("Sun Nov  6 08:49:37 1994"),
+            Some(DateForm::Obsolete)
+        );
+        assert_eq!(date_form("yesterday"), None);
+        assert_eq!(
+            date_form(&httpdate::fmt_http_date(UNIX_EPOCH)),
+            Some(DateForm::ImfFixdate)
+        );
+    }
 
     #[test]
     fn the_cache_says_what_the_clock_says() {

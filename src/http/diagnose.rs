@@ -2,19 +2,26 @@
 //! finds the line and names the exact fault (obs-fold, whitespace before a colon, a bare CR,
 //! an HTTP/0.9 request line, a TLS handshake...), so that the 400 says what to fix.
 
-use super::request::{Limits, is_forbidden_value_byte, is_target_byte, skip_empty_lines};
+use super::grammar::{is_forbidden_value_byte, is_target_byte, is_tchar};
 use super::request_error::RequestError;
+use super::version::Version;
 
 /// httparse said the head is invalid; find the line and say exactly what is wrong with it.
-pub(super) fn diagnose(input: &[u8], error: httparse::Error, limits: &Limits) -> RequestError {
+/// `input` is everything received; `head` is the same from the request line on (the empty
+/// lines a server ignores before it skipped).
+pub(super) fn diagnose(
+    input: &[u8],
+    head: &[u8],
+    error: httparse::Error,
+    max_target_bytes: usize,
+) -> RequestError {
     // A TLS record header: content type 22 (handshake), protocol version 3.x.
     if input.len() >= 2 && input[0] == 0x16 && input[1] == 0x03 {
         return RequestError::TlsHandshake;
     }
-    let start = skip_empty_lines(input);
-    let mut lines = start.split(|b| *b == b'\n');
+    let mut lines = head.split(|b| *b == b'\n');
     let request_line = lines.next().unwrap_or_default();
-    if let Some(problem) = diagnose_request_line(request_line, limits) {
+    if let Some(problem) = diagnose_request_line(request_line, max_target_bytes) {
         return problem;
     }
     for line in lines {
@@ -36,7 +43,7 @@ pub(super) fn diagnose(input: &[u8], error: httparse::Error, limits: &Limits) ->
     }
 }
 
-fn diagnose_request_line(line: &[u8], limits: &Limits) -> Option<RequestError> {
+fn diagnose_request_line(line: &[u8], max_target_bytes: usize) -> Option<RequestError> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     if line.contains(&b'\r') {
         return Some(RequestError::BareCr);
@@ -64,9 +71,9 @@ fn diagnose_request_line(line: &[u8], limits: &Limits) -> Option<RequestError> {
         );
     }
     let target = parts[0];
-    if target.len() > limits.max_target_bytes {
+    if target.len() > max_target_bytes {
         return Some(RequestError::TargetTooLong {
-            limit: limits.max_target_bytes,
+            limit: max_target_bytes,
         });
     }
     if let Some(b) = target.iter().find(|b| !is_target_byte(**b)) {
@@ -85,7 +92,7 @@ fn diagnose_request_line(line: &[u8], limits: &Limits) -> Option<RequestError> {
 
 fn diagnose_version(version: &[u8]) -> Option<RequestError> {
     match version {
-        b"HTTP/1.0" | b"HTTP/1.1" => None,
+        _ if Version::from_token(version).is_some() => None,
         [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
             if major.is_ascii_digit() && minor.is_ascii_digit() =>
         {
@@ -132,26 +139,4 @@ fn diagnose_field_line(line: &[u8]) -> Option<RequestError> {
         .iter()
         .find(|b| is_forbidden_value_byte(**b))
         .map(|b| RequestError::ControlInFieldValue(*b))
-}
-
-/// `tchar` of RFC 9110 §5.6.2: the bytes a method or a field name may contain.
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'!' | b'#'
-                | b'$'
-                | b'%'
-                | b'&'
-                | b'\''
-                | b'*'
-                | b'+'
-                | b'-'
-                | b'.'
-                | b'^'
-                | b'_'
-                | b'`'
-                | b'|'
-                | b'~'
-        )
 }

@@ -5,11 +5,13 @@
 
 pub mod date;
 mod diagnose;
+mod grammar;
 pub mod method;
 pub mod request;
 mod request_error;
 pub mod response;
 pub mod status;
+pub mod version;
 
 pub use date::{DateCache, Now};
 pub use request::{Limits, Parsed, Request, RequestError, Version};

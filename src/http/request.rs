@@ -8,7 +8,10 @@
 use std::mem::MaybeUninit;
 
 use super::diagnose::diagnose;
+use super::grammar::{is_host_byte, is_target_byte, trim_ows};
 pub use super::request_error::RequestError;
+use super::version::ConnectionOptions;
+pub use super::version::Version;
 
 /// Resource bounds on one request head. Exceeding one is answered, never buffered.
 #[derive(Clone, Debug)]
@@ -38,21 +41,6 @@ impl Default for Limits {
 
 /// Hard upper bound of header fields parsed at once (the array httparse fills lives on the stack).
 const FIELD_SLOTS: usize = 256;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Version {
-    Http10,
-    Http11,
-}
-
-impl Version {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Version::Http10 => "HTTP/1.0",
-            Version::Http11 => "HTTP/1.1",
-        }
-    }
-}
 
 /// How the request says its body is delimited (RFC 9112 §6.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,10 +74,10 @@ pub struct Request<'a> {
 impl Request<'_> {
     /// Whether the connection may carry another request after this one (RFC 9112 §9.3).
     pub fn wants_persistence(&self) -> bool {
-        match self.version {
-            Version::Http11 => !self.connection_close,
-            Version::Http10 => self.connection_keep_alive && !self.connection_close,
-        }
+        self.version.persists(ConnectionOptions {
+            close: self.connection_close,
+            keep_alive: self.connection_keep_alive,
+        })
     }
 }
 
@@ -111,42 +99,7 @@ pub fn parse<'a>(input: &'a [u8], limits: &Limits) -> Parsed<'a> {
     let mut fields = [const { MaybeUninit::<httparse::Header>::uninit() }; FIELD_SLOTS];
     let mut head = httparse::Request::new(&mut []);
     match head.parse_with_uninit_headers(input, &mut fields[..slots]) {
-        Ok(httparse::Status::Complete(head_len)) => {
-            let target = head.path.unwrap_or("");
-            if target.len() > limits.max_target_bytes {
-                return Parsed::Invalid(RequestError::TargetTooLong {
-                    limit: limits.max_target_bytes,
-                });
-            }
-            if head_len > limits.max_head_bytes {
-                return Parsed::Invalid(RequestError::HeadTooLarge {
-                    limit: limits.max_head_bytes,
-                });
-            }
-            if let Some(b) = target.bytes().find(|b| !is_target_byte(*b)) {
-                return Parsed::Invalid(RequestError::InvalidTargetByte(b));
-            }
-            let version = if head.version == Some(0) {
-                Version::Http10
-            } else {
-                Version::Http11
-            };
-            match interpret_fields(head.headers, version) {
-                Ok(fields) => Parsed::Complete(Request {
-                    method: head.method.unwrap_or(""),
-                    target,
-                    version,
-                    host: fields.host,
-                    framing: fields.framing,
-                    connection_close: fields.close,
-                    connection_keep_alive: fields.keep_alive,
-                    if_modified_since: fields.if_modified_since,
-                    has_if_none_match: fields.if_none_match,
-                    head_len,
-                }),
-                Err(error) => Parsed::Invalid(error),
-            }
-        }
+        Ok(httparse::Status::Complete(head_len)) => complete_head(&head, head_len, limits),
         Ok(httparse::Status::Partial) => {
             if let Some(limit) = partial_target_too_long(input, limits.max_target_bytes) {
                 return Parsed::Invalid(RequestError::TargetTooLong { limit });
@@ -161,23 +114,63 @@ pub fn parse<'a>(input: &'a [u8], limits: &Limits) -> Parsed<'a> {
         Err(httparse::Error::TooManyHeaders) => {
             Parsed::Invalid(RequestError::TooManyFields { limit: slots })
         }
-        Err(error) => Parsed::Invalid(diagnose(input, error, limits)),
+        Err(error) => Parsed::Invalid(diagnose(
+            input,
+            skip_empty_lines(input),
+            error,
+            limits.max_target_bytes,
+        )),
     }
 }
 
-/// Printable ASCII. Controls, spaces and non-ASCII bytes must reach a server
-/// percent-encoded (RFC 3986 §2.1); the other printable bytes RFC 3986 leaves out (`"`, `{`,
-/// `|`, ...) are let through, as browsers send some of them raw and as a path can hold them.
-pub(super) fn is_target_byte(b: u8) -> bool {
-    b.is_ascii_graphic()
+/// A head httparse found complete and well-formed: the limits, the target's bytes, and the
+/// fields the server acts on.
+fn complete_head<'a>(
+    head: &httparse::Request<'_, 'a>,
+    head_len: usize,
+    limits: &Limits,
+) -> Parsed<'a> {
+    let target = head.path.unwrap_or("");
+    if target.len() > limits.max_target_bytes {
+        return Parsed::Invalid(RequestError::TargetTooLong {
+            limit: limits.max_target_bytes,
+        });
+    }
+    if head_len > limits.max_head_bytes {
+        return Parsed::Invalid(RequestError::HeadTooLarge {
+            limit: limits.max_head_bytes,
+        });
+    }
+    if let Some(b) = target.bytes().find(|b| !is_target_byte(*b)) {
+        return Parsed::Invalid(RequestError::InvalidTargetByte(b));
+    }
+    let version = if head.version == Some(0) {
+        Version::Http10
+    } else {
+        Version::Http11
+    };
+    match interpret_fields(head.headers, version) {
+        Ok(fields) => Parsed::Complete(Request {
+            method: head.method.unwrap_or(""),
+            target,
+            version,
+            host: fields.host,
+            framing: fields.framing,
+            connection_close: fields.connection.close,
+            connection_keep_alive: fields.connection.keep_alive,
+            if_modified_since: fields.if_modified_since,
+            has_if_none_match: fields.if_none_match,
+            head_len,
+        }),
+        Err(error) => Parsed::Invalid(error),
+    }
 }
 
 /// The fields of a complete head that the server acts on.
 struct Fields<'a> {
     host: Option<&'a [u8]>,
     framing: Framing,
-    close: bool,
-    keep_alive: bool,
+    connection: ConnectionOptions,
     if_modified_since: Option<&'a [u8]>,
     if_none_match: bool,
 }
@@ -189,8 +182,7 @@ fn interpret_fields<'a>(
     let mut host = None;
     let mut content_length: Option<u64> = None;
     let mut codings: Vec<String> = Vec::new();
-    let mut close = false;
-    let mut keep_alive = false;
+    let mut connection = ConnectionOptions::default();
     let mut if_modified_since = None;
     let mut if_none_match = false;
     // Control bytes in values are already refused by httparse (see the test
@@ -198,77 +190,99 @@ fn interpret_fields<'a>(
     for field in headers {
         let name = field.name;
         if name.eq_ignore_ascii_case("host") {
-            if host.is_some() {
-                return Err(RequestError::DuplicateHost);
-            }
-            if !field.value.iter().all(|b| is_host_byte(*b)) {
-                return Err(RequestError::InvalidHost);
-            }
-            host = Some(field.value);
+            host = Some(read_host(host, field.value)?);
         } else if name.eq_ignore_ascii_case("content-length") {
-            for element in field.value.split(|b| *b == b',') {
-                let length = parse_length(trim(element))?;
-                match content_length {
-                    Some(seen) if seen != length => {
-                        return Err(RequestError::ConflictingContentLength);
-                    }
-                    _ => content_length = Some(length),
-                }
-            }
+            content_length = add_content_length(content_length, field.value)?;
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            for coding in field.value.split(|b| *b == b',') {
-                let coding = trim(coding);
-                if !coding.is_empty() {
-                    codings.push(String::from_utf8_lossy(coding).to_ascii_lowercase());
-                }
-            }
+            add_codings(&mut codings, field.value);
         } else if name.eq_ignore_ascii_case("connection") {
-            for option in field.value.split(|b| *b == b',') {
-                let option = trim(option);
-                close |= option.eq_ignore_ascii_case(b"close");
-                keep_alive |= option.eq_ignore_ascii_case(b"keep-alive");
-            }
+            connection.add(field.value);
         } else if name.eq_ignore_ascii_case("if-modified-since") {
             if_modified_since = Some(field.value);
         } else if name.eq_ignore_ascii_case("if-none-match") {
             if_none_match = true;
         }
     }
-    let framing = if codings.is_empty() {
-        match content_length {
-            Some(0) | None => Framing::None,
-            Some(length) => Framing::Length(length),
-        }
-    } else {
-        if version == Version::Http10 {
-            return Err(RequestError::TransferEncodingInHttp10);
-        }
-        if content_length.is_some() {
-            return Err(RequestError::LengthWithTransferEncoding);
-        }
-        let chunked_at = codings.iter().position(|c| c == "chunked");
-        if chunked_at != Some(codings.len() - 1) {
-            return Err(RequestError::ChunkedNotLast);
-        }
-        if let Some(other) = codings.iter().find(|c| *c != "chunked") {
-            return Err(RequestError::UnsupportedTransferCoding(other.clone()));
-        }
-        if codings.len() > 1 {
-            return Err(RequestError::ChunkedNotLast);
-        }
-        Framing::Chunked
-    };
+    let framing = body_framing(content_length, &codings, version)?;
     if version == Version::Http11 && host.is_none() {
         return Err(RequestError::MissingHost);
     }
     Ok(Fields {
         host,
         framing,
-        close,
-        keep_alive,
+        connection,
         if_modified_since,
         if_none_match,
     })
+}
+
+/// A Host field: the first one, and a valid host[:port].
+fn read_host<'a>(seen: Option<&[u8]>, value: &'a [u8]) -> Result<&'a [u8], RequestError> {
+    if seen.is_some() {
+        return Err(RequestError::DuplicateHost);
+    }
+    if !value.iter().all(|b| is_host_byte(*b)) {
+        return Err(RequestError::InvalidHost);
+    }
+    Ok(value)
+}
+
+/// The lengths of a Content-Length field (a list, RFC 9110 §8.6), which must agree with each
+/// other and with the length of earlier fields.
+fn add_content_length(seen: Option<u64>, value: &[u8]) -> Result<Option<u64>, RequestError> {
+    let mut content_length = seen;
+    for element in value.split(|b| *b == b',') {
+        let length = parse_length(trim_ows(element))?;
+        match content_length {
+            Some(seen) if seen != length => {
+                return Err(RequestError::ConflictingContentLength);
+            }
+            _ => content_length = Some(length),
+        }
+    }
+    Ok(content_length)
+}
+
+/// The transfer codings of a Transfer-Encoding field, lowercased, in order.
+fn add_codings(codings: &mut Vec<String>, value: &[u8]) {
+    for coding in value.split(|b| *b == b',') {
+        let coding = trim_ows(coding);
+        if !coding.is_empty() {
+            codings.push(String::from_utf8_lossy(coding).to_ascii_lowercase());
+        }
+    }
+}
+
+/// How the body is delimited (RFC 9112 §6.3): chunked must be the last and only coding, and
+/// never comes with Content-Length or in HTTP/1.0.
+fn body_framing(
+    content_length: Option<u64>,
+    codings: &[String],
+    version: Version,
+) -> Result<Framing, RequestError> {
+    if codings.is_empty() {
+        return Ok(match content_length {
+            Some(0) | None => Framing::None,
+            Some(length) => Framing::Length(length),
+        });
+    }
+    if version == Version::Http10 {
+        return Err(RequestError::TransferEncodingInHttp10);
+    }
+    if content_length.is_some() {
+        return Err(RequestError::LengthWithTransferEncoding);
+    }
+    let chunked_at = codings.iter().position(|c| c == "chunked");
+    if chunked_at != Some(codings.len() - 1) {
+        return Err(RequestError::ChunkedNotLast);
+    }
+    if let Some(other) = codings.iter().find(|c| *c != "chunked") {
+        return Err(RequestError::UnsupportedTransferCoding(other.clone()));
+    }
+    if codings.len() > 1 {
+        return Err(RequestError::ChunkedNotLast);
+    }
+    Ok(Framing::Chunked)
 }
 
 /// `1*DIGIT` that fits in a u64: no sign, no spaces, no hex, no empty value.
@@ -281,45 +295,6 @@ fn parse_length(digits: &[u8]) -> Result<u64, RequestError> {
             .and_then(|acc| acc.checked_add(u64::from(d - b'0')))
             .ok_or(RequestError::InvalidContentLength)
     })
-}
-
-pub(super) fn is_forbidden_value_byte(b: u8) -> bool {
-    (b < 0x20 && b != b'\t') || b == 0x7f
-}
-
-/// uri-host [":" port]: reg-name, IPv4 or a bracketed IP literal (RFC 3986 §3.2.2).
-fn is_host_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'.'
-                | b'_'
-                | b'~'
-                | b'%'
-                | b'!'
-                | b'$'
-                | b'&'
-                | b'\''
-                | b'('
-                | b')'
-                | b'*'
-                | b'+'
-                | b','
-                | b';'
-                | b'='
-                | b':'
-                | b'['
-                | b']'
-        )
-}
-
-fn trim(bytes: &[u8]) -> &[u8] {
-    let start = bytes.iter().position(|b| !matches!(b, b' ' | b'\t'));
-    let end = bytes.iter().rposition(|b| !matches!(b, b' ' | b'\t'));
-    match (start, end) {
-        (Some(start), Some(end)) => &bytes[start..=end],
-        _ => &[],
-    }
 }
 
 /// Skips the empty lines a server should ignore before a request line (RFC 9112 §2.2).

@@ -78,6 +78,13 @@ impl Status {
         })
     }
 
+    /// Whether `phrase` is the one RFC 9110 §15 registers for this code, case and surrounding
+    /// whitespace aside. Any phrase goes with a code that has none registered.
+    pub fn matches_reason(self, phrase: &str) -> bool {
+        self.canonical_reason()
+            .is_none_or(|registered| phrase.trim().eq_ignore_ascii_case(registered))
+    }
+
     /// The reason phrase httplab writes on its status line.
     pub fn reason(self) -> &'static str {
         self.canonical_reason().unwrap_or("Unknown")
@@ -85,10 +92,6 @@ impl Status {
 
     pub fn code(self) -> u16 {
         self.0
-    }
-
-    pub fn is_success(self) -> bool {
-        (200..300).contains(&self.0)
     }
 }
 

@@ -70,12 +70,6 @@ impl MemoryView {
         self
     }
 
-    /// Adds an empty folder at `path`.
-    pub fn with_folder(mut self, path: &str) -> MemoryView {
-        self.insert(path, Node::Folder);
-        self
-    }
-
     /// Adds an entry that the view refuses with `reason`.
     pub fn with_forbidden(mut self, path: &str, reason: Forbidden) -> MemoryView {
         self.insert(path, Node::Forbidden(reason));

@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str};
 
 /// A normalised path inside the site: decoded segments, none of them empty, `.` or `..`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
@@ -63,14 +63,6 @@ const SEGMENT_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 impl SitePath {
-    /// The site's root, `/`.
-    pub fn root() -> SitePath {
-        SitePath {
-            segments: Vec::new(),
-            trailing_slash: true,
-        }
-    }
-
     /// Resolves an origin-form (`/a/b?q`) or absolute-form (`http://h/a/b`) request target.
     pub fn from_target(target: &str) -> Result<SitePath, PathError> {
         let path = path_of_target(target)?;
@@ -168,11 +160,6 @@ impl SitePath {
 /// Percent-encodes one name for use in a relative link.
 pub fn encode_segment(name: &[u8]) -> String {
     percent_encoding::percent_encode(name, SEGMENT_ENCODE).to_string()
-}
-
-/// Percent-encodes a UTF-8 name for use in a relative link.
-pub fn encode_str_segment(name: &str) -> String {
-    utf8_percent_encode(name, SEGMENT_ENCODE).to_string()
 }
 
 impl fmt::Display for SitePath {

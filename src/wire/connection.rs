@@ -84,78 +84,44 @@ impl RecordingStream {
         timeout: Duration,
     ) -> Result<RecordingStream, (ConnectError, Transcript)> {
         let started = Instant::now();
-        let target = display_target(host, port);
-        let mut transcript = Transcript::new(&target);
-        let host_for_lookup = host.trim_start_matches('[').trim_end_matches(']');
-        let addrs: Vec<SocketAddr> = match (host_for_lookup, port).to_socket_addrs() {
-            Ok(addrs) => addrs.collect(),
-            Err(error) => {
-                let error = ConnectError::Resolve {
-                    host: host.to_string(),
-                    message: error.to_string(),
-                };
+        let mut transcript = Transcript::new(display_target(host, port));
+        let connected = match resolve(host, port) {
+            Ok(addrs) => connect_to_any(host, addrs, timeout).map_err(|e| ("connecting", e)),
+            Err(error) => Err(("resolving", error)),
+        };
+        match connected {
+            Ok((stream, addr)) => {
+                let local = stream
+                    .local_addr()
+                    .map(|a| a.to_string())
+                    .unwrap_or_default();
+                record(
+                    &mut transcript,
+                    started,
+                    EventKind::Connect {
+                        local,
+                        remote: addr.to_string(),
+                    },
+                );
+                let _ = stream.set_nodelay(true);
+                Ok(RecordingStream {
+                    stream,
+                    started,
+                    transcript,
+                })
+            }
+            Err((during, error)) => {
                 record(
                     &mut transcript,
                     started,
                     EventKind::Error {
-                        during: "resolving".into(),
+                        during: during.into(),
                         message: error.to_string(),
                     },
                 );
-                return Err((error, transcript));
-            }
-        };
-        let mut last = None;
-        for addr in addrs {
-            match TcpStream::connect_timeout(&addr, timeout) {
-                Ok(stream) => {
-                    let local = stream
-                        .local_addr()
-                        .map(|a| a.to_string())
-                        .unwrap_or_default();
-                    record(
-                        &mut transcript,
-                        started,
-                        EventKind::Connect {
-                            local,
-                            remote: addr.to_string(),
-                        },
-                    );
-                    let _ = stream.set_nodelay(true);
-                    return Ok(RecordingStream {
-                        stream,
-                        started,
-                        transcript,
-                    });
-                }
-                Err(error) => {
-                    last = Some(match error.kind() {
-                        ErrorKind::ConnectionRefused => ConnectError::Refused { addr },
-                        ErrorKind::TimedOut | ErrorKind::WouldBlock => ConnectError::TimedOut {
-                            addr,
-                            after: timeout,
-                        },
-                        _ => ConnectError::Other {
-                            addr: addr.to_string(),
-                            error,
-                        },
-                    });
-                }
+                Err((error, transcript))
             }
         }
-        let error = last.unwrap_or(ConnectError::Resolve {
-            host: host.to_string(),
-            message: "no addresses".into(),
-        });
-        record(
-            &mut transcript,
-            started,
-            EventKind::Error {
-                during: "connecting".into(),
-                message: error.to_string(),
-            },
-        );
-        Err((error, transcript))
     }
 
     fn record(&mut self, kind: EventKind) {
@@ -318,6 +284,49 @@ fn data_segments_in(stream: &TcpStream) -> Option<u32> {
 #[cfg(not(target_os = "linux"))]
 fn data_segments_in(_stream: &TcpStream) -> Option<u32> {
     None
+}
+
+/// The addresses `host` resolves to (an IPv6 literal may come in brackets).
+fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, ConnectError> {
+    let host_for_lookup = host.trim_start_matches('[').trim_end_matches(']');
+    match (host_for_lookup, port).to_socket_addrs() {
+        Ok(addrs) => Ok(addrs.collect()),
+        Err(error) => Err(ConnectError::Resolve {
+            host: host.to_string(),
+            message: error.to_string(),
+        }),
+    }
+}
+
+/// The first of `addrs` that accepts a connection, or why the last one did not.
+fn connect_to_any(
+    host: &str,
+    addrs: Vec<SocketAddr>,
+    timeout: Duration,
+) -> Result<(TcpStream, SocketAddr), ConnectError> {
+    let mut last = None;
+    for addr in addrs {
+        match TcpStream::connect_timeout(&addr, timeout) {
+            Ok(stream) => return Ok((stream, addr)),
+            Err(error) => {
+                last = Some(match error.kind() {
+                    ErrorKind::ConnectionRefused => ConnectError::Refused { addr },
+                    ErrorKind::TimedOut | ErrorKind::WouldBlock => ConnectError::TimedOut {
+                        addr,
+                        after: timeout,
+                    },
+                    _ => ConnectError::Other {
+                        addr: addr.to_string(),
+                        error,
+                    },
+                });
+            }
+        }
+    }
+    Err(last.unwrap_or(ConnectError::Resolve {
+        host: host.to_string(),
+        message: "no addresses".into(),
+    }))
 }
 
 fn record(transcript: &mut Transcript, started: Instant, kind: EventKind) {

@@ -57,10 +57,15 @@ pub fn trim(bytes: &[u8]) -> &[u8] {
     &bytes[start..end.max(start)]
 }
 
+/// Where `HTTP/` starts on a status line: after whatever junk a careless server put before it.
+pub fn http_start(line: &[u8]) -> Option<usize> {
+    line.windows(5).position(|w| w == b"HTTP/")
+}
+
 /// The status code on the first line, found leniently (after any junk before `HTTP/`).
 pub fn status_code(head: &[u8]) -> Option<u16> {
     let first = head_lines(head).into_iter().next()?;
-    let at = first.windows(5).position(|w| w == b"HTTP/")?;
+    let at = http_start(first)?;
     let rest = &first[at..];
     let code = rest
         .split(|b| *b == b' ')

@@ -8,6 +8,7 @@ pub mod escape;
 pub mod message;
 pub mod probe;
 pub mod report;
+pub mod request;
 pub mod transcript;
 
 pub use connection::{ConnectError, RecordingStream};

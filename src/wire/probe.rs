@@ -4,11 +4,14 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::analysis::{Analysis, Ending, Finding, Level, analyse};
+use super::analysis::{Analysis, Ending, analyse, tiny_sends};
 use super::connection::{ConnectError, Received, RecordingStream, display_target};
 use super::message;
-use super::transcript::plural_bytes;
-use super::transcript::{EventKind, Transcript};
+use super::request::{connection_field, request_head};
+use super::transcript::Transcript;
+
+/// The User-Agent of `probe`'s requests.
+const USER_AGENT: &str = concat!("httplab/", env!("CARGO_PKG_VERSION"));
 
 /// What to send, where, and how long to wait.
 #[derive(Clone, Debug)]
@@ -59,37 +62,15 @@ impl ProbeConfig {
             return raw.clone();
         }
         let version = if self.http10 { "HTTP/1.0" } else { "HTTP/1.1" };
-        // HTTP/1.1 persists unless told to close; HTTP/1.0 closes unless told to keep alive.
-        let connection = match (last, self.http10) {
-            (true, false) => Some("close"),
-            (false, true) => Some("keep-alive"),
-            _ => None,
-        };
-        let mut defaults = vec![
-            ("Host", display_target(&self.host, self.port)),
-            (
-                "User-Agent",
-                format!("httplab/{}", env!("CARGO_PKG_VERSION")),
-            ),
-        ];
-        if let Some(connection) = connection {
-            defaults.push(("Connection", connection.to_string()));
-        }
-        let mut request = format!("{} {} {version}\r\n", self.method, self.path);
-        for (name, value) in &defaults {
-            if !self
-                .headers
-                .iter()
-                .any(|(n, _)| n.eq_ignore_ascii_case(name))
-            {
-                request.push_str(&format!("{name}: {value}\r\n"));
-            }
-        }
-        for (name, value) in &self.headers {
-            request.push_str(&format!("{name}: {value}\r\n"));
-        }
-        request.push_str("\r\n");
-        request.into_bytes()
+        let host = display_target(&self.host, self.port);
+        let mut defaults = vec![("Host", host.as_str()), ("User-Agent", USER_AGENT)];
+        defaults.extend(connection_field(version, !last));
+        let fields: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        request_head([&self.method, &self.path, version], &defaults, &fields)
     }
 
     fn sends_head(&self) -> bool {
@@ -115,10 +96,10 @@ fn as_hex<S: serde::Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S:
     serializer.serialize_str(&hex::encode(bytes))
 }
 
-/// How the probe went, as a whole.
+/// How the probe ended, as a whole.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Outcome {
+pub enum ProbeEnd {
     /// At least one response byte arrived.
     Answered,
     /// Connected, but nothing arrived before the timeout.
@@ -127,10 +108,23 @@ pub enum Outcome {
     ClosedWithoutAnswer,
 }
 
+impl ProbeEnd {
+    /// How the probe ended, from its first exchange.
+    fn after(first: &Exchange) -> ProbeEnd {
+        if !first.response.is_empty() {
+            ProbeEnd::Answered
+        } else if first.ending == Ending::TimedOut {
+            ProbeEnd::TimedOut
+        } else {
+            ProbeEnd::ClosedWithoutAnswer
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct ProbeReport {
     pub target: String,
-    pub outcome: Outcome,
+    pub outcome: ProbeEnd,
     pub exchanges: Vec<Exchange>,
     pub transcript: Transcript,
 }
@@ -138,64 +132,68 @@ pub struct ProbeReport {
 /// Connects, sends, reads, and analyses. `Err` when no connection could be made.
 pub fn probe(config: &ProbeConfig) -> Result<ProbeReport, (ConnectError, Transcript)> {
     let mut connection = RecordingStream::connect(&config.host, config.port, config.timeout)?;
-    let head = config.sends_head();
     let mut pending: Vec<u8> = Vec::new();
     let mut exchanges = Vec::new();
     let repeat = config.repeat.max(1);
     for i in 0..repeat {
-        let last = i + 1 == repeat;
-        let request = config.request(last);
-        let reads_before = connection.transcript().events.len();
-        let segments_before = connection.data_segments_received();
-        // A failed write is in the transcript; the server may still have answered (and
-        // closed early), so read what is there either way.
-        let _ = match config.split {
-            Some(piece) => connection.send_in_pieces(&request, piece, config.pause),
-            None => connection.send(&request),
-        };
-        let (response, ending) = read_response(
-            &mut connection,
-            &mut pending,
-            head,
-            config.timeout,
-            last.then_some(config.linger),
-        );
-        let mut analysis = analyse(&response, head, ending);
-        let segments = segments_before
-            .zip(connection.data_segments_received())
-            .map(|(before, after)| after.saturating_sub(before));
-        if let Some(finding) = tiny_sends(
-            &connection.transcript().events[reads_before..],
-            segments,
-            response.len(),
-        ) {
-            analysis.findings.push(finding);
-        }
-        exchanges.push(Exchange {
-            request,
-            response,
-            ending,
-            analysis,
-        });
-        if ending != Ending::Complete {
+        let exchange = exchange(&mut connection, &mut pending, config, i + 1 == repeat);
+        let complete = exchange.ending == Ending::Complete;
+        exchanges.push(exchange);
+        if !complete {
             break;
         }
     }
     let transcript = connection.close();
-    let first = &exchanges[0];
-    let outcome = if !first.response.is_empty() {
-        Outcome::Answered
-    } else if first.ending == Ending::TimedOut {
-        Outcome::TimedOut
-    } else {
-        Outcome::ClosedWithoutAnswer
-    };
     Ok(ProbeReport {
         target: display_target(&config.host, config.port),
-        outcome,
+        outcome: ProbeEnd::after(&exchanges[0]),
         exchanges,
         transcript,
     })
+}
+
+/// Sends one request, reads its response and analyses it; `last` says whether it is the last
+/// one on the connection.
+fn exchange(
+    connection: &mut RecordingStream,
+    pending: &mut Vec<u8>,
+    config: &ProbeConfig,
+    last: bool,
+) -> Exchange {
+    let head = config.sends_head();
+    let request = config.request(last);
+    let reads_before = connection.transcript().read_sizes().len();
+    let segments_before = connection.data_segments_received();
+    // A failed write is in the transcript; the server may still have answered (and closed
+    // early), so read what is there either way.
+    let _ = match config.split {
+        Some(piece) => connection.send_in_pieces(&request, piece, config.pause),
+        None => connection.send(&request),
+    };
+    let (response, ending) = read_response(
+        connection,
+        pending,
+        head,
+        config.timeout,
+        last.then_some(config.linger),
+    );
+    let mut analysis = analyse(&response, head, ending);
+    let segments = segments_before
+        .zip(connection.data_segments_received())
+        .map(|(before, after)| after.saturating_sub(before));
+    if let Some(finding) = tiny_sends(
+        &connection.transcript().read_sizes()[reads_before..],
+        segments,
+        response.len(),
+    ) {
+        analysis.findings.push(finding);
+    }
+    Exchange {
+        request,
+        response,
+        ending,
+        analysis,
+    }
 }
 
 /// Reads one response into `pending` and returns its bytes and how reading ended. Bytes past
@@ -233,99 +231,5 @@ pub fn read_response(
                 return (std::mem::take(pending), Ending::TimedOut);
             }
         }
-    }
-}
-
-/// More TCP segments than a response of this size needs: a small response sent with one
-/// `send()` leaves in one or two segments; a response in many segments of a few bytes was
-/// sent a byte (or a line) per `send()`.
-const MANY_SEGMENTS: u32 = 8;
-/// Below this many bytes per segment on average, the pieces are "tiny".
-const TINY_SEGMENT: usize = 64;
-/// One-byte reads that show the same thing when the kernel does not count segments.
-const MANY_ONE_BYTE_READS: usize = 8;
-
-/// A response that came in many tiny TCP segments (or, without `TCP_INFO`, in many one-byte
-/// reads): the sign of one `send()` per byte. The reads alone can miss it, because the
-/// client's kernel merges the segments that arrive before the client reads.
-fn tiny_sends(
-    events: &[super::transcript::Event],
-    segments: Option<u32>,
-    bytes: usize,
-) -> Option<Finding> {
-    let sizes: Vec<usize> = events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Read { bytes } => Some(bytes.len()),
-            _ => None,
-        })
-        .collect();
-    let ones = sizes.iter().filter(|s| **s == 1).count();
-    let reads = sizes.len();
-    let message = match segments {
-        Some(segments)
-            if segments > MANY_SEGMENTS && bytes / (segments as usize) < TINY_SEGMENT =>
-        {
-            format!(
-                "the response arrived in {segments} TCP segments of {} on average, read in {reads} piece(s): \
-                 the server sends in tiny pieces, one send() per byte or per line (send the whole response with sendall)",
-                plural_bytes(bytes / segments as usize)
-            )
-        }
-        _ if ones >= MANY_ONE_BYTE_READS => format!(
-            "the response arrived in {reads} reads, {ones} of them of a single byte: the server sends one byte per send() call, \
-             one TCP segment each (send the whole response with sendall)"
-        ),
-        _ => return None,
-    };
-    Some(Finding {
-        level: Level::Warning,
-        id: "byte-per-send",
-        message,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::transcript::Event;
-    use super::*;
-
-    fn reads(sizes: &[usize]) -> Vec<Event> {
-        sizes
-            .iter()
-            .map(|n| Event {
-                at_us: 0,
-                kind: EventKind::Read {
-                    bytes: vec![b'x'; *n],
-                },
-            })
-            .collect()
-    }
-
-    #[test]
-    fn many_tiny_segments_are_named_even_when_the_reads_merged_them() {
-        let finding = tiny_sends(&reads(&[34, 211]), Some(35), 245).unwrap();
-        assert_eq!(finding.id, "byte-per-send");
-        assert!(finding.message.contains("35 TCP segments of 7 bytes"));
-    }
-
-    #[test]
-    fn a_large_file_in_many_full_segments_is_fine() {
-        assert!(tiny_sends(&reads(&[65_483; 64]), Some(91), 4_194_507).is_none());
-        assert!(tiny_sends(&reads(&[245]), Some(1), 245).is_none());
-        assert!(tiny_sends(&reads(&[100, 100]), Some(8), 200).is_none());
-    }
-
-    #[test]
-    fn without_segment_counts_one_byte_reads_tell() {
-        let mut sizes = vec![1; 8];
-        sizes.push(200);
-        let finding = tiny_sends(&reads(&sizes), None, 208).unwrap();
-        assert!(
-            finding
-                .message
-                .contains("9 reads, 8 of them of a single byte")
-        );
-        assert!(tiny_sends(&reads(&[1; 7]), None, 7).is_none());
     }
 }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::analysis::{Analysis, Level};
+use super::analysis::{Analysis, Severity};
 use super::probe::ProbeReport;
 use crate::render::{hexdump, visible};
 
@@ -44,12 +44,12 @@ impl Style {
         self.paint("1", &format!("── {text} ──"))
     }
 
-    pub fn mark(&self, level: Level) -> String {
-        match level {
-            Level::Good => self.paint("32", "✓"),
-            Level::Note => self.paint("36", "·"),
-            Level::Warning => self.paint("33", "!"),
-            Level::Fault => self.paint("31", "✗"),
+    pub fn mark(&self, severity: Severity) -> String {
+        match severity {
+            Severity::Good => self.paint("32", "✓"),
+            Severity::Note => self.paint("36", "·"),
+            Severity::Warning => self.paint("33", "!"),
+            Severity::Fault => self.paint("31", "✗"),
         }
     }
 }
@@ -106,8 +106,13 @@ pub fn render(report: &ProbeReport, format: Format, style: Style) -> String {
 pub fn render_analysis(analysis: &Analysis, style: Style) -> String {
     let mut out = String::new();
     for finding in &analysis.findings {
-        let _ = writeln!(out, "  {} {}", style.mark(finding.level), finding.message);
-        if finding.id == "status-line" && finding.level == Level::Good {
+        let _ = writeln!(
+            out,
+            "  {} {}",
+            style.mark(finding.severity),
+            finding.message
+        );
+        if finding.id == "status-line" && finding.severity == Severity::Good {
             for (name, value) in &analysis.fields {
                 let _ = writeln!(out, "      {name}: {value}");
             }

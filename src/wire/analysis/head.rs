@@ -1,93 +1,98 @@
 //! The head of a response: its status line, its line ends, its fields.
 
-use super::{Analysis, Level, Notes};
+use super::findings::{Analysis, Notes, Severity};
+use super::status_line::StatusLine;
 use crate::http::Status;
+use crate::http::date::date_form;
 use crate::render::visible;
 use crate::wire::message;
 
 /// HTTP-version SP 3DIGIT SP [reason] CRLF, and nothing before it (RFC 9112 §4).
 pub(super) fn status_line(first: &[u8], analysis: &mut Analysis, notes: &mut Notes) {
-    match first.windows(5).position(|w| w == b"HTTP/") {
-        None => notes.add(
-            Level::Fault,
+    let Some(line) = StatusLine::read(first) else {
+        notes.add(
+            Severity::Fault,
             "no-status-line",
             format!(
                 "the first line is not a status line: {:?} (RFC 9112 §4)",
                 visible(first)
             ),
+        );
+        return;
+    };
+    leading_bytes(line.leading, notes);
+    if !line.version_ok() {
+        notes.add(
+            Severity::Fault,
+            "status-line",
+            format!(
+                "the version {:?} is not HTTP/DIGIT.DIGIT (RFC 9112 §2.3)",
+                visible(line.version)
+            ),
+        );
+    }
+    let Some(code) = line.code() else {
+        notes.add(
+            Severity::Fault,
+            "status-line",
+            format!(
+                "the status code {:?} is not three digits (RFC 9112 §4)",
+                visible(line.code)
+            ),
+        );
+        return;
+    };
+    analysis.code = Some(code);
+    match line.reason {
+        None => notes.add(
+            Severity::Fault,
+            "status-line",
+            "no space after the status code (RFC 9112 §4 requires it even with no reason phrase)"
+                .to_string(),
         ),
-        Some(0) => {}
-        Some(n) => notes.add(
-            Level::Fault,
+        Some(reason) => reason_phrase(code, reason, analysis, notes),
+    }
+    if line.version_ok() && line.leading.is_empty() {
+        notes.add(
+            Severity::Good,
+            "status-line",
+            format!("status line: {}", visible(first)),
+        );
+    }
+}
+
+/// Bytes before `HTTP/` on the status line.
+fn leading_bytes(leading: &[u8], notes: &mut Notes) {
+    if !leading.is_empty() {
+        notes.add(
+            Severity::Fault,
             "leading-bytes",
             format!(
-                "{n} byte(s) before HTTP/ ({:?}): the status line must start with HTTP/ (RFC 9112 §4); \
+                "{} byte(s) before HTTP/ ({:?}): the status line must start with HTTP/ (RFC 9112 §4); \
                  strict clients reject the response",
-                visible(&first[..n])
+                leading.len(),
+                visible(leading)
             ),
-        ),
+        );
     }
-    if let Some(at) = first.windows(5).position(|w| w == b"HTTP/") {
-        let line = &first[at..];
-        let mut parts = line.splitn(3, |b| *b == b' ');
-        let version = parts.next().unwrap_or_default();
-        let code = parts.next().unwrap_or_default();
-        let reason = parts.next();
-        let version_ok = matches!(version, [b'H', b'T', b'T', b'P', b'/', a, b'.', b] if a.is_ascii_digit() && b.is_ascii_digit());
-        let code_ok = code.len() == 3 && code.iter().all(u8::is_ascii_digit);
-        if !version_ok {
-            notes.add(
-                Level::Fault,
-                "status-line",
-                format!(
-                    "the version {:?} is not HTTP/DIGIT.DIGIT (RFC 9112 §2.3)",
-                    visible(version)
-                ),
-            );
-        }
-        if !code_ok {
-            notes.add(
-                Level::Fault,
-                "status-line",
-                format!(
-                    "the status code {:?} is not three digits (RFC 9112 §4)",
-                    visible(code)
-                ),
-            );
-        } else {
-            let number: u16 = std::str::from_utf8(code)
-                .ok()
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(0);
-            analysis.code = Some(number);
-            match reason {
-                None => notes.add(
-                    Level::Fault,
-                    "status-line",
-                    "no space after the status code (RFC 9112 §4 requires it even with no reason phrase)".to_string(),
-                ),
-                Some(reason) => {
-                    let reason = String::from_utf8_lossy(reason).to_string();
-                    match Status(number).canonical_reason() {
-                        Some(canonical) if !reason.eq_ignore_ascii_case(canonical) => notes.add(
-                            Level::Warning,
-                            "reason",
-                            format!("the reason phrase {reason:?} is not {canonical:?}, the one registered for {number} (RFC 9110 §15); clients ignore it, people do not"),
-                        ),
-                        _ => {}
-                    }
-                    analysis.reason = Some(reason);
-                }
-            }
-            if version_ok && code_ok && at == 0 {
-                notes.add(
-                    Level::Good,
-                    "status-line",
-                    format!("status line: {}", visible(first)),
-                );
-            }
-        }
+}
+
+/// The reason phrase against the one registered for the code (RFC 9110 §15).
+fn reason_phrase(code: u16, reason: &[u8], analysis: &mut Analysis, notes: &mut Notes) {
+    let reason = String::from_utf8_lossy(reason).to_string();
+    let status = Status(code);
+    if !status.matches_reason(&reason) {
+        notes.add(
+            Severity::Warning,
+            "reason",
+            format!(
+                "the reason phrase {reason:?} is not {:?}, the one registered for {code} (RFC 9110 §15); \
+                 clients ignore it, people do not",
+                status.reason()
+            ),
+        );
     }
+    analysis.reason = Some(reason);
 }
 
 /// Line ends (CRLF, not a bare LF) and the empty line that ends the head (RFC 9112 §2.1).
@@ -100,7 +105,7 @@ pub(super) fn line_ends(
     let bare_lf = count_bare_lf(head);
     if bare_lf > 0 {
         notes.add(
-            Level::Fault,
+            Severity::Fault,
             "bare-lf",
             format!(
                 "{bare_lf} line(s) of the head end in a bare LF (\\n) instead of CRLF (\\r\\n) (RFC 9112 §2.1)"
@@ -109,14 +114,14 @@ pub(super) fn line_ends(
     }
     match head_end {
         None => notes.add(
-            Level::Fault,
+            Severity::Fault,
             "no-head-end",
             "the head never ends: no empty line (CRLF CRLF) after the header fields (RFC 9112 §2.1)".to_string(),
         ),
         Some(end) => {
             analysis.head_len = Some(end);
             if bare_lf == 0 {
-                notes.add(Level::Good, "crlf", "every head line ends in CRLF and an empty line ends the head".to_string());
+                notes.add(Severity::Good, "crlf", "every head line ends in CRLF and an empty line ends the head".to_string());
             }
         }
     }
@@ -133,7 +138,7 @@ pub(super) fn fields(
     for line in lines.iter().skip(1) {
         match line.iter().position(|b| *b == b':') {
             None => notes.add(
-                Level::Fault,
+                Severity::Fault,
                 "field-syntax",
                 format!(
                     "a head line without a colon: {:?} (RFC 9112 §5)",
@@ -144,7 +149,7 @@ pub(super) fn fields(
                 let name = &line[..colon];
                 if name.last().is_some_and(|b| *b == b' ' || *b == b'\t') {
                     notes.add(
-                        Level::Fault,
+                        Severity::Fault,
                         "field-syntax",
                         format!(
                             "whitespace before the colon in {:?} (RFC 9112 §5.1)",
@@ -154,7 +159,7 @@ pub(super) fn fields(
                 }
                 if line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
                     notes.add(
-                        Level::Warning,
+                        Severity::Warning,
                         "field-syntax",
                         format!(
                             "a folded line {:?} (obs-fold, RFC 9112 §5.2)",
@@ -169,30 +174,36 @@ pub(super) fn fields(
             }
         }
     }
-    let field = |name: &str| message::field(head, name);
     if head_complete && analysis.code.is_some_and(|c| c >= 200) {
-        if field("date").is_none() {
-            notes.add(
-                Level::Warning,
-                "date",
-                "no Date field: an origin server with a clock must send one (RFC 9110 §6.6.1)"
-                    .to_string(),
-            );
-        } else if field("date")
-            .and_then(|d| std::str::from_utf8(d).ok())
-            .is_none_or(|d| httpdate::parse_http_date(d).is_err())
-        {
-            notes.add(
-                Level::Warning,
-                "date",
-                "the Date field is not an HTTP date (RFC 9110 §5.6.7)".to_string(),
-            );
-        }
+        date_field(head, notes);
     }
 }
 
-/// Lines of the head that end in LF without a CR before it.
-fn count_bare_lf(head: &[u8]) -> usize {
+/// A final response's Date field: there, and an HTTP date.
+fn date_field(head: &[u8], notes: &mut Notes) {
+    let Some(date) = message::field(head, "date") else {
+        notes.add(
+            Severity::Warning,
+            "date",
+            "no Date field: an origin server with a clock must send one (RFC 9110 §6.6.1)"
+                .to_string(),
+        );
+        return;
+    };
+    if std::str::from_utf8(date)
+        .ok()
+        .is_none_or(|d| date_form(d).is_none())
+    {
+        notes.add(
+            Severity::Warning,
+            "date",
+            "the Date field is not an HTTP date (RFC 9110 §5.6.7)".to_string(),
+        );
+    }
+}
+
+/// Lines of the head that end in LF without a CR before it (RFC 9112 §2.1).
+pub fn count_bare_lf(head: &[u8]) -> usize {
     head.iter()
         .enumerate()
         .filter(|(i, b)| **b == b'\n' && (*i == 0 || head[i - 1] != b'\r'))

@@ -3,74 +3,21 @@
 //! The reader is lenient on purpose (it finds the head even when lines end in a bare LF or
 //! junk comes before `HTTP/`) so that it can name the fault instead of giving up.
 
-use serde::Serialize;
+mod body;
+mod findings;
+mod head;
+mod segments;
+mod status_line;
 
 use super::message;
 use crate::render::visible;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    /// As it should be.
-    Good,
-    /// Worth knowing, not wrong.
-    Note,
-    /// Allowed, but misleading or against a SHOULD.
-    Warning,
-    /// Against a MUST, or breaks clients.
-    Fault,
-}
-
-/// One observation, with a stable id (`bare-lf`, `leading-bytes`, ...) for programs.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    pub level: Level,
-    pub id: &'static str,
-    pub message: String,
-}
-
-/// How reading the response ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Ending {
-    /// Its framing (Content-Length, chunked, no body) was satisfied.
-    Complete,
-    /// The server closed the connection.
-    Closed,
-    /// The server reset the connection.
-    Reset,
-    /// Nothing more arrived in time.
-    TimedOut,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct Analysis {
-    /// The first line, as sent (made visible).
-    pub status_line: Option<String>,
-    pub code: Option<u16>,
-    pub reason: Option<String>,
-    /// `name: value` of each field, as sent.
-    pub fields: Vec<(String, String)>,
-    /// Bytes of the head, through its empty line, when it has one.
-    pub head_len: Option<usize>,
-    /// Bytes after the head that belong to this response.
-    pub body_len: usize,
-    /// Bytes received after the end the framing gives (a body longer than declared).
-    pub extra_len: usize,
-    pub findings: Vec<Finding>,
-}
-
-impl Analysis {
-    pub fn faults(&self) -> impl Iterator<Item = &Finding> {
-        self.findings.iter().filter(|f| f.level == Level::Fault)
-    }
-
-    pub fn has(&self, id: &str) -> bool {
-        self.findings
-            .iter()
-            .any(|f| f.id == id && f.level != Level::Good)
-    }
-}
+use body::framing;
+use findings::Notes;
+pub use findings::{Analysis, Ending, Finding, Severity};
+pub use head::count_bare_lf;
+use head::{fields, line_ends, status_line};
+pub use segments::{in_tiny_segments, tiny_sends};
+pub use status_line::StatusLine;
 
 /// Analyses the bytes received for one response. `bytes` may run past the response (what
 /// came after its declared end is reported as extra).
@@ -94,11 +41,11 @@ pub fn analyse(bytes: &[u8], request_was_head: bool, ending: Ending) -> Analysis
             _ => "closed the connection",
         };
         notes.add(
-            Level::Fault,
+            Severity::Fault,
             "no-response",
             format!("no response: the server {how} without sending a byte"),
         );
-        analysis.findings = notes.0;
+        analysis.findings = notes.into_findings();
         return analysis;
     }
 
@@ -122,24 +69,8 @@ pub fn analyse(bytes: &[u8], request_was_head: bool, ending: Ending) -> Analysis
             &mut notes,
         );
     }
-    analysis.findings = notes.0;
+    analysis.findings = notes.into_findings();
     analysis
-}
-
-/// Findings as they are made.
-#[derive(Default)]
-struct Notes(Vec<Finding>);
-
-mod body;
-mod head;
-
-use body::framing;
-use head::{fields, line_ends, status_line};
-
-impl Notes {
-    fn add(&mut self, level: Level, id: &'static str, message: String) {
-        self.0.push(Finding { level, id, message });
-    }
 }
 
 #[cfg(test)]
@@ -149,7 +80,7 @@ mod tests {
     fn ids(a: &Analysis) -> Vec<&'static str> {
         a.findings
             .iter()
-            .filter(|f| f.level != Level::Good)
+            .filter(|f| f.severity != Severity::Good)
             .map(|f| f.id)
             .collect()
     }

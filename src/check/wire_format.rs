@@ -1,14 +1,16 @@
-//! The bytes of the response itself: status line, line ends, lengths, types, dates.
+//! The `wire.*` checks: the bytes of the response itself (status line, line ends, lengths,
+//! types, dates).
 
-use super::{Context, Outcome, Send, expect};
+use super::{Context, Judgement, SendOptions, expect};
 use crate::http::Status;
+use crate::http::date::{DateForm, date_form};
 use crate::render::visible;
-use crate::wire::message;
+use crate::wire::analysis::{StatusLine, count_bare_lf, in_tiny_segments};
 
-pub fn status_line(context: &Context) -> Outcome {
+pub fn status_line(context: &Context) -> Judgement {
     let reply = context.get("/helloWorld.html");
     if !reply.answered() {
-        return Outcome::fail("a response", reply.describe(), &[]);
+        return Judgement::fail("a response", reply.describe(), &[]);
     }
     let line_end = reply
         .bytes
@@ -20,84 +22,70 @@ pub fn status_line(context: &Context) -> Outcome {
     let content = line.strip_suffix(b"\n").unwrap_or(line);
     let content = content.strip_suffix(b"\r").unwrap_or(content);
     let expected = "HTTP/1.x, a space, three digits, a space, a reason — and nothing before it";
-    let well_formed = content.len() >= 13
-        && content.starts_with(b"HTTP/1.")
-        && content[7].is_ascii_digit()
-        && content[8] == b' '
-        && content[9..12].iter().all(u8::is_ascii_digit)
-        && content[12] == b' '
-        && !content[13..]
-            .iter()
-            .any(|b| b.is_ascii_control() && *b != b'\t');
-    if well_formed {
-        Outcome::pass()
-    } else {
-        let why = if !content.starts_with(b"HTTP/") {
-            match content.windows(5).position(|w| w == b"HTTP/") {
-                Some(n) => format!("{n} byte(s) before HTTP/: {:?}", visible(&content[..n])),
-                None => "no HTTP/ at the start".to_string(),
-            }
-        } else {
+    let why = match StatusLine::read(content) {
+        Some(status_line) if status_line.is_well_formed() => return Judgement::pass(),
+        None => "no HTTP/ at the start".to_string(),
+        Some(StatusLine { leading: [], .. }) => {
             "the parts are not separated as the grammar says".to_string()
-        };
-        Outcome::fail(expected, format!("{:?}: {why}", visible(content)), line)
-    }
+        }
+        Some(StatusLine { leading, .. }) => {
+            format!(
+                "{} byte(s) before HTTP/: {:?}",
+                leading.len(),
+                visible(leading)
+            )
+        }
+    };
+    Judgement::fail(expected, format!("{:?}: {why}", visible(content)), line)
 }
 
-pub fn crlf(context: &Context) -> Outcome {
+pub fn crlf(context: &Context) -> Judgement {
     let reply = context.get("/helloWorld.html");
     if !reply.answered() {
-        return Outcome::fail("a response", reply.describe(), &[]);
+        return Judgement::fail("a response", reply.describe(), &[]);
     }
     let head = reply.head();
-    let bare = head
-        .iter()
-        .enumerate()
-        .filter(|(i, b)| **b == b'\n' && (*i == 0 || head[i - 1] != b'\r'))
-        .count();
     let expected =
         "every head line ending in CRLF (\\r\\n), and an empty line (CRLF CRLF) ending the head";
     if !reply.head_complete() {
-        return Outcome::fail(
+        return Judgement::fail(
             expected,
             "the head never ends: no empty line after the header fields",
             head,
         );
     }
-    if bare > 0 {
-        return Outcome::fail(
+    // A complete head without a bare LF ends in CRLF CRLF.
+    match count_bare_lf(head) {
+        0 => Judgement::pass(),
+        bare => Judgement::fail(
             expected,
             format!("{bare} line(s) ending in a bare LF (\\n)"),
             head,
-        );
+        ),
     }
-    if !head.ends_with(b"\r\n\r\n") {
-        return Outcome::fail(expected, "the head does not end in CRLF CRLF", head);
-    }
-    Outcome::pass()
 }
 
 /// Content-Length counts bytes: shown on a page whose bytes outnumber its characters.
-pub fn content_length(context: &Context) -> Outcome {
+pub fn content_length(context: &Context) -> Judgement {
     let Some(file) = context.docroot.file("unicode.html") else {
-        return Outcome::skip("the docroot has no unicode.html");
+        return Judgement::skip("the docroot has no unicode.html");
     };
     let reply = context.send(
         &context.request("GET", "/unicode.html", "HTTP/1.1", &[]),
-        Send {
+        SendOptions {
             read_to_close: true,
-            ..Send::default()
+            ..SendOptions::default()
         },
     );
     if reply.code() != Some(200) {
-        return Outcome::fail("200 and unicode.html", reply.describe(), &reply.bytes);
+        return Judgement::fail("200 and unicode.html", reply.describe(), &reply.bytes);
     }
     let after = reply.after_head();
     let Some(declared) = reply.field("content-length") else {
         return if after == file {
-            Outcome::pass_with("no Content-Length: the body ends at the close (HTTP/1.0 style)")
+            Judgement::pass_with("no Content-Length: the body ends at the close (HTTP/1.0 style)")
         } else {
-            Outcome::fail(
+            Judgement::fail(
                 "the body of unicode.html",
                 expect::difference(&file, after),
                 &reply.bytes,
@@ -110,7 +98,7 @@ pub fn content_length(context: &Context) -> Outcome {
         String::from_utf8_lossy(&file).chars().count()
     );
     match declared.parse::<usize>() {
-        Ok(n) if n == after.len() && after == file => Outcome::pass(),
+        Ok(n) if n == after.len() && after == file => Judgement::pass(),
         Ok(n) => {
             let chars = String::from_utf8_lossy(&file).chars().count();
             let hint = if n == chars {
@@ -118,7 +106,7 @@ pub fn content_length(context: &Context) -> Outcome {
             } else {
                 ""
             };
-            Outcome::fail(
+            Judgement::fail(
                 expected,
                 format!(
                     "Content-Length: {n}{hint}, and {} bytes after the head",
@@ -127,7 +115,7 @@ pub fn content_length(context: &Context) -> Outcome {
                 reply.head(),
             )
         }
-        Err(_) => Outcome::fail(
+        Err(_) => Judgement::fail(
             expected,
             format!("Content-Length: {declared:?}, not a number"),
             reply.head(),
@@ -135,12 +123,12 @@ pub fn content_length(context: &Context) -> Outcome {
     }
 }
 
-pub fn binary(context: &Context) -> Outcome {
+pub fn binary(context: &Context) -> Judgement {
     let reply = context.get("/logo.png");
     expect::file(context, &reply, "logo.png")
 }
 
-pub fn content_type(context: &Context) -> Outcome {
+pub fn content_type(context: &Context) -> Judgement {
     for (path, want) in [
         ("/helloWorld.html", "text/html"),
         ("/style.css", "text/css"),
@@ -160,83 +148,71 @@ pub fn content_type(context: &Context) -> Outcome {
                 None if reply.answered() => format!("no Content-Type for {path}"),
                 None => reply.describe(),
             };
-            return Outcome::fail(
+            return Judgement::fail(
                 format!("Content-Type: {want} for {path}"),
                 got,
                 reply.head(),
             );
         }
     }
-    Outcome::pass()
+    Judgement::pass()
 }
 
-pub fn date(context: &Context) -> Outcome {
+pub fn date(context: &Context) -> Judgement {
     let reply = context.get("/helloWorld.html");
     let expected = "a Date field in IMF-fixdate form, like Date: Wed, 25 Nov 2026 15:00:00 GMT";
     match reply.field("date") {
-        None if reply.answered() => Outcome::fail(expected, "no Date field", reply.head()),
-        None => Outcome::fail(expected, reply.describe(), &[]),
-        Some(value) if is_imf_fixdate(&value) => Outcome::pass(),
-        Some(value) => Outcome::fail(expected, format!("Date: {value}"), reply.head()),
+        None if reply.answered() => Judgement::fail(expected, "no Date field", reply.head()),
+        None => Judgement::fail(expected, reply.describe(), &[]),
+        Some(value) if date_form(&value) == Some(DateForm::ImfFixdate) => Judgement::pass(),
+        Some(value) => Judgement::fail(expected, format!("Date: {value}"), reply.head()),
     }
 }
 
-/// `Sun, 06 Nov 1994 08:49:37 GMT`, the only form a sender may write (RFC 9110 §5.6.7).
-fn is_imf_fixdate(value: &str) -> bool {
-    value.len() == 29
-        && value.ends_with(" GMT")
-        && httpdate::parse_http_date(value).is_ok()
-        && value.as_bytes()[3] == b','
-}
-
-pub fn reason(context: &Context) -> Outcome {
+pub fn reason(context: &Context) -> Judgement {
     for path in ["/helloWorld.html", "/httplab-no-such-file.html"] {
         let reply = context.get(path);
         let Some(code) = reply.code() else {
-            return Outcome::fail("a status line", reply.describe(), &reply.bytes);
+            return Judgement::fail("a status line", reply.describe(), &reply.bytes);
         };
-        let first = message::head_lines(reply.head())
-            .into_iter()
-            .next()
-            .unwrap_or_default();
-        let first = String::from_utf8_lossy(first).into_owned();
+        let first = reply.first_line();
         // From HTTP/ on, whatever came before it (wire.status-line judges that).
-        let line = first
-            .find("HTTP/")
-            .map_or(first.as_str(), |at| &first[at..]);
-        let reason = line.splitn(3, ' ').nth(2).unwrap_or("").trim().to_string();
-        let canonical = Status(code).canonical_reason().unwrap_or("");
-        if !canonical.is_empty() && !reason.eq_ignore_ascii_case(canonical) {
-            return Outcome::fail(
-                format!("{code} {canonical}"),
+        let reason = StatusLine::read(first)
+            .and_then(|line| line.reason)
+            .map(|reason| String::from_utf8_lossy(reason).trim().to_string())
+            .unwrap_or_default();
+        let status = Status(code);
+        if !status.matches_reason(&reason) {
+            return Judgement::fail(
+                format!("{code} {}", status.reason()),
                 format!("{code} {reason}: the phrase says something else than the code"),
-                first.as_bytes(),
+                String::from_utf8_lossy(first).as_bytes(),
             );
         }
     }
-    Outcome::pass()
+    Judgement::pass()
 }
 
 /// A response sent in a few writes, not one TCP segment per byte.
-pub fn segments(context: &Context) -> Outcome {
+pub fn segments(context: &Context) -> Judgement {
     let reply = context.send(
         &context.request("GET", "/unicode.html", "HTTP/1.1", &[]),
-        Send {
+        SendOptions {
             read_to_close: true,
-            ..Send::default()
+            ..SendOptions::default()
         },
     );
     let Some(segments) = reply.data_segments else {
-        return Outcome::skip("this system does not count TCP segments");
+        return Judgement::skip("this system does not count TCP segments");
     };
     if !reply.answered() {
-        return Outcome::fail("a response", reply.describe(), &[]);
+        return Judgement::fail("a response", reply.describe(), &[]);
     }
     let bytes = reply.bytes.len();
-    if segments <= 8 {
-        Outcome::pass_with(format!("{bytes} bytes in {segments} TCP segment(s)"))
+    if !in_tiny_segments(segments, bytes) {
+        Judgement::pass_with(format!("{bytes} bytes in {segments} TCP segment(s)"))
     } else {
-        Outcome::fail(
+        Judgement::fail(
             "a small response in a few TCP segments (one send of the whole response)",
             format!(
                 "{bytes} bytes in {segments} TCP segments: the server sends in tiny pieces (one send() per byte or per line?)"

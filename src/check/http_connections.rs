@@ -1,0 +1,187 @@
+//! The `http.*` checks about the connection (RFC 9112 §9): two requests on one, two in one
+//! write, and the close that HTTP/1.0 and `Connection: close` ask for.
+
+use std::time::Duration;
+
+use super::{Context, Judgement, Reply, SendOptions, expect};
+use crate::http::Version;
+use crate::http::version::ConnectionOptions;
+use crate::wire::analysis::StatusLine;
+
+/// How long to wait for a close the protocol requires.
+fn close_wait(context: &Context) -> Duration {
+    context.timeout.min(Duration::from_secs(3))
+}
+
+/// Whether a response ends its connection: `Connection: close`, or HTTP/1.0 without
+/// keep-alive (RFC 9112 §9.3).
+fn announces_close(reply: &Reply) -> bool {
+    let connection = reply.field("connection").unwrap_or_default();
+    let options = ConnectionOptions::read(connection.as_bytes());
+    let version = StatusLine::read(reply.first_line())
+        .and_then(|status_line| Version::from_token(status_line.version));
+    match version {
+        Some(version) => !version.persists(options),
+        None => options.close,
+    }
+}
+
+pub fn keep_alive(context: &Context) -> Judgement {
+    let mut conversation = match context.open() {
+        Ok(c) => c,
+        Err(reply) => return Judgement::fail("a connection", reply.describe(), &[]),
+    };
+    let first_request = context.request(
+        "GET",
+        "/helloWorld.html",
+        "HTTP/1.1",
+        &[("Connection", "keep-alive")],
+    );
+    conversation.write(&first_request, None);
+    let first = conversation.read_reply(SendOptions::default());
+    if first.code() != Some(200) {
+        return Judgement::fail("200 for the first request", first.describe(), &first.bytes);
+    }
+    if announces_close(&first) {
+        let (closed, _) = conversation.closes_within(close_wait(context));
+        return if closed {
+            Judgement::pass_with("the server closes after each response, and says so")
+        } else {
+            Judgement::fail(
+                "the close the response announced",
+                "the connection stayed open",
+                first.head(),
+            )
+        };
+    }
+    conversation.write(
+        &context.request("GET", "/helloWorld.html", "HTTP/1.1", &[]),
+        None,
+    );
+    let second = conversation.read_reply(SendOptions::default());
+    if second.answered() {
+        return expect::file(context, &second, "helloWorld.html");
+    }
+    Judgement::fail(
+        "an answer to a second request on the connection (HTTP/1.1 is persistent by default), or Connection: close on the first response",
+        format!(
+            "the first response did not announce a close, and the second request got {}",
+            second.describe()
+        ),
+        first.head(),
+    )
+}
+
+pub fn pipelining(context: &Context) -> Judgement {
+    let mut conversation = match context.open() {
+        Ok(c) => c,
+        Err(reply) => return Judgement::fail("a connection", reply.describe(), &[]),
+    };
+    let both = [
+        context.request(
+            "GET",
+            "/helloWorld.html",
+            "HTTP/1.1",
+            &[("Connection", "keep-alive")],
+        ),
+        context.request("GET", "/HelloWorld.html", "HTTP/1.1", &[]),
+    ]
+    .concat();
+    conversation.write(&both, None);
+    let first = conversation.read_reply(SendOptions::default());
+    if let Judgement::Fail {
+        expected,
+        got,
+        evidence,
+    } = expect::file(context, &first, "helloWorld.html")
+    {
+        return Judgement::Fail {
+            expected: format!("first response: {expected}"),
+            got,
+            evidence,
+        };
+    }
+    if announces_close(&first) {
+        return Judgement::pass_with(
+            "the server answers the first request and closes, as it announced",
+        );
+    }
+    let second = conversation.read_reply(SendOptions::default());
+    if !second.answered() {
+        return Judgement::fail(
+            "both pipelined requests answered, in order (or Connection: close on the first)",
+            format!("only the first; then {}", second.describe()),
+            first.head(),
+        );
+    }
+    expect::file(context, &second, "HelloWorld.html")
+}
+
+pub fn http10(context: &Context) -> Judgement {
+    let mut conversation = match context.open() {
+        Ok(c) => c,
+        Err(reply) => return Judgement::fail("a connection", reply.describe(), &[]),
+    };
+    conversation.write(b"GET /helloWorld.html HTTP/1.0\r\n\r\n", None);
+    let reply = conversation.read_reply(SendOptions::default());
+    if let failed @ Judgement::Fail { .. } = expect::file(context, &reply, "helloWorld.html") {
+        return failed;
+    }
+    let keeps = reply
+        .field("connection")
+        .is_some_and(|c| c.to_ascii_lowercase().contains("keep-alive"));
+    if keeps {
+        return Judgement::fail(
+            "a close after the response (the HTTP/1.0 client did not ask for keep-alive)",
+            "Connection: keep-alive on a connection the client did not ask to keep",
+            reply.head(),
+        );
+    }
+    let (closed, _) = conversation.closes_within(close_wait(context));
+    if closed {
+        Judgement::pass()
+    } else {
+        Judgement::fail(
+            "the server closes the connection after answering an HTTP/1.0 request without keep-alive (RFC 9112 §9.3)",
+            "the connection stayed open",
+            reply.head(),
+        )
+    }
+}
+
+pub fn connection_close(context: &Context) -> Judgement {
+    let mut conversation = match context.open() {
+        Ok(c) => c,
+        Err(reply) => return Judgement::fail("a connection", reply.describe(), &[]),
+    };
+    conversation.write(
+        &context.request(
+            "GET",
+            "/helloWorld.html",
+            "HTTP/1.1",
+            &[("Connection", "close")],
+        ),
+        None,
+    );
+    let reply = conversation.read_reply(SendOptions::default());
+    if !reply.answered() {
+        return Judgement::fail("a response, then the close", reply.describe(), &[]);
+    }
+    if reply.ending != crate::wire::analysis::Ending::Complete {
+        // The response ran until the close: closed, so fine.
+        return Judgement::pass();
+    }
+    let (closed, extra) = conversation.closes_within(close_wait(context));
+    if closed {
+        Judgement::pass()
+    } else {
+        Judgement::fail(
+            "the server closes the connection after the response to a request with Connection: close",
+            format!(
+                "the connection stayed open ({} more byte(s) came)",
+                extra.len()
+            ),
+            reply.head(),
+        )
+    }
+}
