@@ -27,14 +27,38 @@ pub fn now() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_795_618_800)
 }
 
-/// 2026-11-01 12:00:00 UTC: every in-memory file's modification time.
+/// 2026-11-01 12:00:00 UTC: the modification time of every in-memory file and stable copy.
 pub fn modified() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_793_534_400)
 }
 
-/// The repository's `fixtures/` folder.
+/// The repository's `fixtures/` folder itself (never write into it).
 pub fn fixtures_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// A fresh copy of the fixtures in a temp dir, as `httplab fixtures` writes them (so their
+/// modification times are now). The embedded list is the `fixtures/` folder (a unit test of
+/// `httplab::fixtures` keeps them identical).
+pub fn fixtures_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    httplab::fixtures::write_to(dir.path()).unwrap();
+    dir
+}
+
+/// A copy of the fixtures in a temp dir with every file's modification time set to
+/// `modified()`, so `Last-Modified` is stable.
+fn stable_fixtures_copy() -> tempfile::TempDir {
+    let dir = fixtures_copy();
+    for relative in files_under(dir.path()) {
+        std::fs::File::options()
+            .write(true)
+            .open(dir.path().join(relative))
+            .unwrap()
+            .set_modified(modified())
+            .unwrap();
+    }
+    dir
 }
 
 /// An in-memory copy of the fixture site, with a fixed modification time. The embedded list
@@ -214,36 +238,10 @@ pub fn read_to_close(stream: &mut std::net::TcpStream) -> Vec<u8> {
     }
 }
 
-/// A copy of the fixtures in a temp dir, every file's modification time set to `modified()`,
-/// so `Last-Modified` is stable.
-pub fn fixtures_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let mut stack = vec![fixtures_dir()];
-    while let Some(from) = stack.pop() {
-        let relative = from.strip_prefix(fixtures_dir()).unwrap().to_path_buf();
-        std::fs::create_dir_all(dir.path().join(&relative)).unwrap();
-        for entry in std::fs::read_dir(&from).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let to = dir.path().join(relative.join(path.file_name().unwrap()));
-                std::fs::copy(&path, &to).unwrap();
-                std::fs::File::options()
-                    .write(true)
-                    .open(&to)
-                    .unwrap()
-                    .set_modified(modified())
-                    .unwrap();
-            }
-        }
-    }
-    dir
-}
-
-/// A server with a fixed clock on a stable copy of the fixtures: its bytes never change.
+/// A stable server of the fixtures: a fixed clock, a copy whose files have fixed modification
+/// times; its bytes never change.
 pub fn start_stable_server() -> (tempfile::TempDir, httplab::server::RunningServer) {
-    let dir = fixtures_copy();
+    let dir = stable_fixtures_copy();
     let server = start_server(dir.path(), |c| c.clock = now);
     (dir, server)
 }

@@ -1,5 +1,6 @@
 //! Servers the tests start and stop themselves, each on a free loopback port: httplab's own
-//! binary (with flaws), Python's http.server, the seed's Python servers, nginx.
+//! binary (with flaws), Python's http.server, the seed's Python servers, nginx. Each serves the
+//! fixtures: httplab the repository's `fixtures/`, the others a fresh copy in a temp dir.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
@@ -43,13 +44,6 @@ fn wait_for_port(port: u16, what: &str) {
     }
 }
 
-/// httplab's fixtures written into a fresh temp dir.
-pub fn fixture_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    httplab::fixtures::write_to(dir.path()).unwrap();
-    dir
-}
-
 /// `httplab serve fixtures --port 0 [--flaw F]`, the real binary.
 pub fn httplab(flaws: &[&str]) -> Peer {
     if flaws.is_empty() {
@@ -82,7 +76,7 @@ pub fn httplab_with(args: &[&str]) -> Peer {
 
 /// `python3 -m http.server` serving the fixtures.
 pub fn python_http_server() -> Peer {
-    let dir = fixture_dir();
+    let dir = super::fixtures_copy();
     let port = free_port();
     let child = Command::new("python3")
         .args([
@@ -108,7 +102,7 @@ pub fn python_http_server() -> Peer {
 /// One of the seed's servers (`tests/peers/*.py`) serving the fixtures. Readiness comes from
 /// its "Ready to serve..." line: an empty probe connection would kill it.
 pub fn seed_server(script: &str) -> Peer {
-    let dir = fixture_dir();
+    let dir = super::fixtures_copy();
     let port = free_port();
     let script = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/peers")
@@ -137,7 +131,7 @@ pub fn seed_server(script: &str) -> Peer {
 
 /// nginx (Debian's) serving the fixtures with a generated config: one worker, no daemon.
 pub fn nginx() -> Peer {
-    let dir = fixture_dir();
+    let dir = super::fixtures_copy();
     let state = dir.path().join(".nginx");
     std::fs::create_dir_all(&state).unwrap();
     let port = free_port();
