@@ -55,21 +55,12 @@ pub fn httplab(flaws: &[&str]) -> Peer {
 
 /// `httplab serve fixtures --port 0 --quiet ARGS`, the real binary.
 pub fn httplab_with(args: &[&str]) -> Peer {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_httplab"));
-    command
-        .args(["serve", "fixtures", "--port", "0", "--quiet"])
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (port, _) = super::port_from_banner(&mut child)
+    let args = [&["--quiet"], args].concat();
+    let serving = super::binary::spawn_serve(Path::new("fixtures"), &args, Stdio::null())
         .unwrap_or_else(|banner| panic!("no port in banner {banner:?}"));
     Peer {
-        child,
-        port,
+        child: serving.child,
+        port: serving.port,
         _dir: None,
     }
 }
