@@ -18,6 +18,7 @@ pub struct Serving {
     pub child: Child,
     pub port: u16,
     /// "Serving DIR at http://127.0.0.1:PORT/ (Ctrl-C to stop)\n" (read by tests/cli.rs).
+    #[allow(dead_code)]
     pub banner: String,
     /// The rest of its stdout: dropping it closes the pipe ([`Served`] keeps it).
     pub stdout: BufReader<ChildStdout>,
@@ -67,6 +68,7 @@ pub fn spawn_serve(folder: &Path, args: &[&str], stderr: Stdio) -> Result<Servin
 /// `DIR/stderr.log`.
 pub struct Served {
     pub child: Child,
+    #[allow(dead_code)]
     pub addr: SocketAddr,
     pub dir: tempfile::TempDir,
     _stdout: BufReader<ChildStdout>,
@@ -79,6 +81,9 @@ fn model_arg(model: Model) -> &'static str {
     }
 }
 
+// Each method is used by the robustness tests, some by the stress tests; other binaries use
+// none of them.
+#[allow(dead_code)]
 impl Served {
     /// Starts it; `prepare` may add to the site (`DIR/site`) first.
     pub fn start(model: Model, args: &[&str], prepare: impl FnOnce(&Path)) -> Served {

@@ -7,9 +7,11 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 /// The fixtures' `/helloWorld.html`.
+#[allow(dead_code)]
 pub const HELLO: &[u8] = b"<head>Hello world!</head>\n<body>abcdefg</body>\n";
 
 /// A connection to `addr` (within 3 s), reads and writes bounded by 10 s, no Nagle delay.
+#[allow(dead_code)]
 pub fn connect(addr: SocketAddr) -> TcpStream {
     let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(3)).unwrap();
     stream
@@ -23,6 +25,7 @@ pub fn connect(addr: SocketAddr) -> TcpStream {
 }
 
 /// `GET path`, kept alive.
+#[allow(dead_code)]
 pub fn get(path: &str) -> Vec<u8> {
     format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").into_bytes()
 }
@@ -72,6 +75,7 @@ pub fn read_until_end(stream: &mut TcpStream, within: Duration) -> (Vec<u8>, Con
 
 /// Reads until the server closes (end-of-file or reset) or `within` passes; returns the bytes
 /// and whether the connection really closed.
+#[allow(dead_code)]
 pub fn read_until_closed(stream: &mut TcpStream, within: Duration) -> (Vec<u8>, bool) {
     let (bytes, end) = read_until_end(stream, within);
     (bytes, end != ConnectionEnd::TimedOut)
@@ -79,6 +83,7 @@ pub fn read_until_closed(stream: &mut TcpStream, within: Duration) -> (Vec<u8>, 
 
 /// Reads until the server closes (end-of-file or reset) and returns everything; fails the test
 /// if it has not closed within 10 s.
+#[allow(dead_code)]
 pub fn read_to_close(stream: &mut TcpStream) -> Vec<u8> {
     let (bytes, end) = read_until_end(stream, Duration::from_secs(10));
     assert!(
@@ -102,6 +107,7 @@ pub struct Fetched {
 impl Fetched {
     /// (status, body, time taken), or an error when the server reset the connection instead of
     /// closing it.
+    #[allow(dead_code)]
     pub fn unless_reset(self) -> Result<(u16, Vec<u8>, Duration), String> {
         if self.reset {
             return Err(format!(
@@ -150,6 +156,7 @@ pub fn fetch_within(addr: SocketAddr, path: &str, within: Duration) -> Result<Fe
 
 /// [`fetch_within`] 8 s, where anything but one whole response fails the test (a reset after
 /// it does not): (status, body, time taken).
+#[allow(dead_code)]
 pub fn fetch(addr: SocketAddr, path: &str) -> (u16, Vec<u8>, Duration) {
     let fetched = fetch_within(addr, path, Duration::from_secs(8))
         .unwrap_or_else(|e| panic!("GET {path}: {e}"));
@@ -157,6 +164,7 @@ pub fn fetch(addr: SocketAddr, path: &str) -> (u16, Vec<u8>, Duration) {
 }
 
 /// "n=… min=… p50=… p90=… p99=… max=… ms" of a set of durations.
+#[allow(dead_code)]
 pub fn distribution(samples: &[Duration]) -> String {
     let mut sorted: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1e3).collect();
     sorted.sort_by(|a, b| a.partial_cmp(b).unwrap());

@@ -3,7 +3,10 @@
 //! a free port, and the one response reader. Submodules: `binary` starts httplab's binary (the
 //! one launcher), `client` is a raw client (connect, GET, read to the close, fetch), `peers` are
 //! other servers to compare with.
-#![allow(dead_code)]
+//!
+//! Every test binary compiles all of it and uses a part: an item that some binary leaves unused
+//! carries its own `#[allow(dead_code)]` (the items it calls need none); an item that no binary
+//! uses is deleted, not allowed.
 
 pub mod binary;
 pub mod client;
@@ -38,6 +41,7 @@ pub fn modified() -> SystemTime {
 }
 
 /// The repository's `fixtures/` folder itself (never write into it).
+#[allow(dead_code)]
 pub fn fixtures_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
@@ -68,6 +72,7 @@ fn stable_fixtures_copy() -> tempfile::TempDir {
 
 /// An in-memory copy of the fixture site, with a fixed modification time. The embedded list
 /// is the `fixtures/` folder (a unit test of `httplab::fixtures` keeps them identical).
+#[allow(dead_code)]
 pub fn fixture_view() -> MemoryView {
     httplab::fixtures::FILES
         .iter()
@@ -131,6 +136,7 @@ pub fn start_server(
 
 /// A stable server of the fixtures: a fixed clock, a copy whose files have fixed modification
 /// times; its bytes never change.
+#[allow(dead_code)]
 pub fn start_stable_server() -> (tempfile::TempDir, httplab::server::RunningServer) {
     let dir = stable_fixtures_copy();
     let server = start_server(dir.path(), |c| c.clock = now);
@@ -153,6 +159,7 @@ pub struct RawResponse {
 
 impl RawResponse {
     /// The value of the first field called `name` (any case), trimmed.
+    #[allow(dead_code)]
     pub fn header(&self, name: &str) -> Option<&str> {
         self.head.split("\r\n").skip(1).find_map(|line| {
             let (n, v) = line.split_once(':')?;
@@ -206,6 +213,7 @@ pub fn split_response(
 
 /// Reads exactly one response from `stream`, keeping any extra bytes in `pending` for the next
 /// call. `head_only` for responses to HEAD; then what came after the head stays in `pending`.
+#[allow(dead_code)]
 pub fn read_response(
     stream: &mut impl std::io::Read,
     pending: &mut Vec<u8>,
@@ -236,6 +244,7 @@ fn read_some(stream: &mut impl std::io::Read, pending: &mut Vec<u8>) {
 
 /// Every response in `bytes`, each complete; `head_only[i]` for answers to HEAD (the last flag
 /// repeats). Panics on bytes that are not a response, or a response cut short.
+#[allow(dead_code)]
 pub fn parse_responses(bytes: &[u8], head_only: &[bool]) -> Vec<RawResponse> {
     let mut out = Vec::new();
     let mut rest = bytes;

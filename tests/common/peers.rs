@@ -1,7 +1,6 @@
 //! Servers the tests start and stop themselves, each on a free loopback port: httplab's own
 //! binary (with flaws), Python's http.server, the seed's Python servers, nginx. Each serves the
 //! fixtures: httplab the repository's `fixtures/`, the others a fresh copy in a temp dir.
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
@@ -12,6 +11,7 @@ use std::time::{Duration, Instant};
 /// A server process, killed (by its PID) when dropped.
 pub struct Peer {
     pub child: Child,
+    #[allow(dead_code)]
     pub port: u16,
     _dir: Option<tempfile::TempDir>,
 }
@@ -45,6 +45,7 @@ fn wait_for_port(port: u16, what: &str) {
 }
 
 /// `httplab serve fixtures --port 0 [--flaw F]`, the real binary.
+#[allow(dead_code)]
 pub fn httplab(flaws: &[&str]) -> Peer {
     if flaws.is_empty() {
         httplab_with(&[])
@@ -66,6 +67,7 @@ pub fn httplab_with(args: &[&str]) -> Peer {
 }
 
 /// `python3 -m http.server` serving the fixtures.
+#[allow(dead_code)]
 pub fn python_http_server() -> Peer {
     let dir = super::fixtures_copy();
     let port = free_port();
@@ -92,6 +94,7 @@ pub fn python_http_server() -> Peer {
 
 /// One of the seed's servers (`tests/peers/*.py`) serving the fixtures. Readiness comes from
 /// its "Ready to serve..." line: an empty probe connection would kill it.
+#[allow(dead_code)]
 pub fn seed_server(script: &str) -> Peer {
     let dir = super::fixtures_copy();
     let port = free_port();
@@ -121,6 +124,7 @@ pub fn seed_server(script: &str) -> Peer {
 }
 
 /// nginx (Debian's) serving the fixtures with a generated config: one worker, no daemon.
+#[allow(dead_code)]
 pub fn nginx() -> Peer {
     let dir = super::fixtures_copy();
     let state = dir.path().join(".nginx");
