@@ -48,11 +48,11 @@ fixtures dir:
 probe host="127.0.0.1" port="6789" path="/helloWorld.html" *args:
     cargo run --release -- probe {{host}} {{port}} {{path}} {{args}}
 
-# Benchmark httplab against nginx, lighttpd and python side by side (~7 min, 3 rounds; bench/RESULTS.md)
+# Benchmark httplab against nginx, lighttpd and python side by side (~7 min, 3 rounds; tests/bench/RESULTS.md)
 bench *args:
     cargo build --release
     cargo bench --bench core
-    python3 bench/run.py {{args}}
+    python3 tests/bench/run.py {{args}}
 
 # The robustness attacks at full scale (~3 min): slowhttptest, 1,000 slow clients, a FIFO race
 stress: deps-stress

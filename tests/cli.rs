@@ -3,11 +3,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const HELLO: &[u8] = b"<head>Hello world!</head>\n<body>abcdefg</body>\n";
+use common::binary::spawn_serve;
+use common::client::HELLO;
 
 /// A child process that is killed if the test ends early (a failed assertion).
 struct Running(Child);
@@ -32,21 +33,12 @@ impl std::ops::DerefMut for Running {
     }
 }
 
-/// `httplab serve ARGS --port 0`, returning the child and the URL from its banner.
-fn serve(args: &[&str]) -> (Running, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_httplab"))
-        .arg("serve")
-        .args(args)
-        .args(["--port", "0"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut banner = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut banner)
-        .unwrap();
+/// `httplab serve FOLDER --port 0`, returning the child (its stderr piped) and the URL from
+/// its banner.
+fn serve(folder: &str) -> (Running, String) {
+    let serving = spawn_serve(Path::new(folder), &[], Stdio::piped())
+        .unwrap_or_else(|banner| panic!("no port in banner {banner:?}"));
+    let banner = serving.banner;
     let url = banner
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
@@ -58,7 +50,7 @@ fn serve(args: &[&str]) -> (Running, String) {
         "{banner}"
     );
     assert!(banner.ends_with("/ (Ctrl-C to stop)\n"), "{banner}");
-    (Running(child), url)
+    (Running(serving.child), url)
 }
 
 fn terminate(child: &mut Child) -> std::process::ExitStatus {
@@ -88,7 +80,7 @@ fn curl(args: &[&str]) -> std::process::Output {
 
 #[test]
 fn curl_gets_the_page_byte_for_byte_and_the_rest_as_expected() {
-    let (mut child, url) = serve(&["fixtures"]);
+    let (mut child, url) = serve("fixtures");
 
     let page = curl(&["--include", &format!("{url}/helloWorld.html")]);
     let text = String::from_utf8_lossy(&page.stdout).to_string();
@@ -180,7 +172,7 @@ fn httplab(args: &[&str]) -> std::process::Output {
 
 #[test]
 fn probe_prints_request_hex_text_analysis_and_transcript() {
-    let (mut child, url) = serve(&["fixtures"]);
+    let (mut child, url) = serve("fixtures");
     let port = url.rsplit(':').next().unwrap().to_string();
     let dir = tempfile::tempdir().unwrap();
     let saved = dir.path().join("t.txt");
@@ -301,7 +293,7 @@ fn probe_reports_a_close_without_an_answer() {
 
 #[test]
 fn check_writes_a_json_report_and_exits_by_its_verdict() {
-    let (mut child, url) = serve(&["fixtures"]);
+    let (mut child, url) = serve("fixtures");
     let port = url.rsplit(':').next().unwrap().to_string();
     let output = httplab(&[
         "check",
@@ -333,24 +325,14 @@ fn check_writes_a_json_report_and_exits_by_its_verdict() {
     }
     terminate(&mut child);
 
-    let flawed = Command::new(env!("CARGO_BIN_EXE_httplab"))
-        .args([
-            "serve",
-            "fixtures",
-            "--port",
-            "0",
-            "--quiet",
-            "--flaw",
-            "leading-space",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut flawed = flawed;
-    let (port, _) = common::port_from_banner(&mut flawed).unwrap();
-    let port = port.to_string();
+    let serving = spawn_serve(
+        Path::new("fixtures"),
+        &["--quiet", "--flaw", "leading-space"],
+        Stdio::null(),
+    )
+    .unwrap();
+    let mut flawed = Running(serving.child);
+    let port = serving.port.to_string();
     let record = tempfile::tempdir().unwrap();
     let output = httplab(&[
         "check",

@@ -6,11 +6,10 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::os::unix::fs::symlink;
-use std::time::Duration;
 
+use common::client::{connect, get_and_close, read_to_close};
 use httplab::server::Model;
 
 /// The corpus: (target, why), skipping comments and blank lines.
@@ -50,15 +49,9 @@ fn trap() -> Trap {
 
 /// Sends `GET target` (the target's bytes as they are) and reads until the server closes.
 fn get(addr: std::net::SocketAddr, target: &str) -> Vec<u8> {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let request = format!("GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response);
-    response
+    let mut stream = connect(addr);
+    stream.write_all(&get_and_close(target)).unwrap();
+    read_to_close(&mut stream)
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

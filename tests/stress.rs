@@ -18,98 +18,18 @@
 
 mod common;
 
-use std::fs::File;
 use std::io::{BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, sleep};
 use std::time::{Duration, Instant};
 
+use common::binary::Served;
+use common::client::{Fetched, HELLO, connect, distribution, fetch_within};
 use httplab::server::{Model, raise_open_file_limit};
-
-const HELLO: &[u8] = b"<head>Hello world!</head>\n<body>abcdefg</body>\n";
-
-// ---------------------------------------------------------------------------------------------
-// The server binary as its own process (killed by PID when dropped), and clients.
-
-struct Served {
-    child: Child,
-    addr: SocketAddr,
-    dir: tempfile::TempDir,
-    _stdout: BufReader<ChildStdout>,
-}
-
-impl Served {
-    /// `httplab serve DIR/site --port 0 --quiet ARGS`, serving a fresh copy of the fixtures.
-    fn start(args: &[&str]) -> Served {
-        let dir = tempfile::tempdir().unwrap();
-        let site = dir.path().join("site");
-        httplab::fixtures::write_to(&site).unwrap();
-        let log = File::create(dir.path().join("stderr.log")).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_httplab"))
-            .arg("serve")
-            .arg(&site)
-            .args(["--port", "0", "--quiet"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let (port, stdout) = common::port_from_banner(&mut child)
-            .unwrap_or_else(|banner| panic!("no port in the banner {banner:?}"));
-        Served {
-            child,
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-            dir,
-            _stdout: stdout,
-        }
-    }
-
-    fn with_model(model: Model, args: &[&str]) -> Served {
-        let model = match model {
-            Model::Events => "events",
-            Model::Threads => "threads",
-        };
-        let mut all = vec!["--model", model];
-        all.extend_from_slice(args);
-        Served::start(&all)
-    }
-
-    fn site(&self) -> PathBuf {
-        self.dir.path().join("site")
-    }
-
-    fn fds(&self) -> usize {
-        std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
-            .map(|dir| dir.count())
-            .unwrap_or(0)
-    }
-
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap_or_default()
-    }
-
-    fn assert_healthy(&mut self) {
-        assert!(
-            self.child.try_wait().unwrap().is_none(),
-            "the server exited; stderr: {}",
-            self.stderr()
-        );
-        let stderr = self.stderr();
-        assert!(!stderr.contains("a bug"), "stderr: {stderr}");
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A child process killed (by PID) when dropped.
 struct Guard(Child);
@@ -119,76 +39,6 @@ impl Drop for Guard {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn connect(addr: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(3)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    stream.set_nodelay(true).unwrap();
-    stream
-}
-
-/// One fresh connection, `GET path`, `Connection: close`: (status, body, time taken), or the
-/// error that stopped it.
-fn fetch(
-    addr: SocketAddr,
-    path: &str,
-    within: Duration,
-) -> Result<(u16, Vec<u8>, Duration), String> {
-    let started = Instant::now();
-    let mut stream =
-        TcpStream::connect_timeout(&addr, within).map_err(|e| format!("connect: {e}"))?;
-    stream.set_nodelay(true).unwrap();
-    stream
-        .write_all(
-            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
-        )
-        .map_err(|e| format!("write: {e}"))?;
-    let mut all = Vec::new();
-    let mut chunk = [0u8; 16 * 1024];
-    loop {
-        let left = within.saturating_sub(started.elapsed());
-        if left.is_zero() {
-            return Err(format!("no answer in {within:?}"));
-        }
-        stream.set_read_timeout(Some(left)).unwrap();
-        match stream.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => all.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(format!("read after {} bytes: {e}", all.len())),
-        }
-    }
-    let took = started.elapsed();
-    let end = all
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| format!("not a response: {:?}", String::from_utf8_lossy(&all)))?;
-    let code = std::str::from_utf8(&all[9..12])
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .ok_or("no status code")?;
-    Ok((code, all[end + 4..].to_vec(), took))
-}
-
-fn distribution(samples: &[Duration]) -> String {
-    let mut sorted: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1e3).collect();
-    sorted.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    if sorted.is_empty() {
-        return "n=0".into();
-    }
-    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
-    format!(
-        "n={} min={:.2} p50={:.2} p90={:.2} p99={:.2} max={:.2} ms",
-        sorted.len(),
-        sorted[0],
-        at(0.5),
-        at(0.9),
-        at(0.99),
-        sorted[sorted.len() - 1]
-    )
 }
 
 /// A normal client on its own thread: a fresh connection every 100 ms until `stop`. It ends
@@ -202,15 +52,15 @@ fn normal_client(
         let begun = Instant::now();
         let mut slot = Duration::ZERO;
         while !stop.load(Ordering::Acquire) {
-            let outcome = fetch(addr, "/helloWorld.html", Duration::from_secs(3)).and_then(
-                |(code, body, took)| {
+            let outcome = fetch_within(addr, "/helloWorld.html", Duration::from_secs(3))
+                .and_then(Fetched::unless_reset)
+                .and_then(|(code, body, took)| {
                     if code == 200 && body == HELLO {
                         Ok(took)
                     } else {
                         Err(format!("{code} {:?}", String::from_utf8_lossy(&body)))
                     }
-                },
-            );
+                });
             match outcome {
                 Ok(took) => latencies.push(took),
                 Err(failure) => failures.push(failure),
@@ -361,7 +211,7 @@ fn summarize(rows: &[Second]) -> String {
 /// early with "No open connections left").
 fn slowhttptest_slow_headers_1000_connections_30_s(model: Model) {
     raise_open_file_limit();
-    let mut server = Served::with_model(model, &[]);
+    let mut server = Served::start(model, &[], |_| {});
     let stop = Arc::new(AtomicBool::new(false));
     let normal = normal_client(server.addr, stop.clone());
     let (rows, status) = slowhttptest(server.addr, 1000, 200, 30);
@@ -433,7 +283,8 @@ fn slowhttptest_slow_headers_1000_connections_30_s(model: Model) {
 /// (`--flaw single-thread`, the assignment's first server) is unavailable under 20 slow
 /// connections, and the CSV says so.
 fn slowhttptest_sees_the_outage_of_a_single_threaded_server() {
-    let server = Served::start(&["--flaw", "single-thread"]);
+    // A flaw runs in the thread model, whatever --model says.
+    let server = Served::start(Model::Threads, &["--flaw", "single-thread"], |_| {});
     let (rows, status) = slowhttptest(server.addr, 20, 20, 8);
     eprintln!(
         "slowhttptest vs httplab --flaw single-thread: {}; {status}",
@@ -460,7 +311,7 @@ fn a_thousand_trickling_clients_for_30_s(model: Model) {
     const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
     const RUN: Duration = Duration::from_secs(30);
     raise_open_file_limit();
-    let mut server = Served::with_model(model, &["--max-connections", "1100"]);
+    let mut server = Served::start(model, &["--max-connections", "1100"], |_| {});
     let addr = server.addr;
     let head = b"GET /helloWorld.html HTTP/1.1\r\nHost: localhost\r\nUser-Agent: trickle\r\nAccept: */*\r\nX-Slow: 1\r\n\r\n";
 
@@ -603,7 +454,7 @@ fn mkfifo(path: &Path) -> bool {
 /// and then opens the name can be handed the FIFO in between, and then waits forever.
 fn a_file_swapped_for_a_fifo_never_blocks_the_server(model: Model) {
     const RUN: Duration = Duration::from_secs(20);
-    let mut server = Served::with_model(model, &["--workers", "1"]);
+    let mut server = Served::start(model, &["--workers", "1"], |_| {});
     let site = server.site();
     let stop = Arc::new(AtomicBool::new(false));
     let swapper = {
@@ -629,13 +480,18 @@ fn a_file_swapped_for_a_fifo_never_blocks_the_server(model: Model) {
     let mut codes = std::collections::BTreeMap::new();
     let mut hung = None;
     while started.elapsed() < RUN {
-        match fetch(server.addr, "/race", Duration::from_secs(3)) {
+        match fetch_within(server.addr, "/race", Duration::from_secs(3))
+            .and_then(Fetched::unless_reset)
+        {
             Ok((code, _, _)) => *codes.entry(code).or_insert(0u64) += 1,
             Err(error) => {
-                let other = match fetch(server.addr, "/helloWorld.html", Duration::from_secs(3)) {
-                    Ok((code, _, took)) => format!("{code} in {took:?}"),
-                    Err(error) => format!("no answer either ({error})"),
-                };
+                let other =
+                    match fetch_within(server.addr, "/helloWorld.html", Duration::from_secs(3))
+                        .and_then(Fetched::unless_reset)
+                    {
+                        Ok((code, _, took)) => format!("{code} in {took:?}"),
+                        Err(error) => format!("no answer either ({error})"),
+                    };
                 hung = Some((started.elapsed(), error, other));
                 break;
             }

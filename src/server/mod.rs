@@ -97,7 +97,7 @@ pub fn raise_open_file_limit() -> Option<u64> {
 
 /// One event-loop worker per core but one, at least one: httplab usually shares its
 /// machine with the clients that test it (a browser, `check`, a load tool), and on a
-/// two-core machine one worker measured faster than two (bench/RESULTS.md).
+/// two-core machine one worker measured faster than two (tests/bench/RESULTS.md).
 pub fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
 }

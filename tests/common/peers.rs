@@ -1,6 +1,6 @@
 //! Servers the tests start and stop themselves, each on a free loopback port: httplab's own
-//! binary (with flaws), Python's http.server, the seed's Python servers, nginx.
-#![allow(dead_code)]
+//! binary (with flaws), Python's http.server, the seed's Python servers, nginx. Each serves the
+//! fixtures: httplab the repository's `fixtures/`, the others a fresh copy in a temp dir.
 
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 /// A server process, killed (by its PID) when dropped.
 pub struct Peer {
     pub child: Child,
+    #[allow(dead_code)]
     pub port: u16,
     _dir: Option<tempfile::TempDir>,
 }
@@ -43,14 +44,8 @@ fn wait_for_port(port: u16, what: &str) {
     }
 }
 
-/// httplab's fixtures written into a fresh temp dir.
-pub fn fixture_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    httplab::fixtures::write_to(dir.path()).unwrap();
-    dir
-}
-
 /// `httplab serve fixtures --port 0 [--flaw F]`, the real binary.
+#[allow(dead_code)]
 pub fn httplab(flaws: &[&str]) -> Peer {
     if flaws.is_empty() {
         httplab_with(&[])
@@ -61,28 +56,20 @@ pub fn httplab(flaws: &[&str]) -> Peer {
 
 /// `httplab serve fixtures --port 0 --quiet ARGS`, the real binary.
 pub fn httplab_with(args: &[&str]) -> Peer {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_httplab"));
-    command
-        .args(["serve", "fixtures", "--port", "0", "--quiet"])
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (port, _) = super::port_from_banner(&mut child)
+    let args = [&["--quiet"], args].concat();
+    let serving = super::binary::spawn_serve(Path::new("fixtures"), &args, Stdio::null())
         .unwrap_or_else(|banner| panic!("no port in banner {banner:?}"));
     Peer {
-        child,
-        port,
+        child: serving.child,
+        port: serving.port,
         _dir: None,
     }
 }
 
 /// `python3 -m http.server` serving the fixtures.
+#[allow(dead_code)]
 pub fn python_http_server() -> Peer {
-    let dir = fixture_dir();
+    let dir = super::fixtures_copy();
     let port = free_port();
     let child = Command::new("python3")
         .args([
@@ -107,8 +94,9 @@ pub fn python_http_server() -> Peer {
 
 /// One of the seed's servers (`tests/peers/*.py`) serving the fixtures. Readiness comes from
 /// its "Ready to serve..." line: an empty probe connection would kill it.
+#[allow(dead_code)]
 pub fn seed_server(script: &str) -> Peer {
-    let dir = fixture_dir();
+    let dir = super::fixtures_copy();
     let port = free_port();
     let script = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/peers")
@@ -136,8 +124,9 @@ pub fn seed_server(script: &str) -> Peer {
 }
 
 /// nginx (Debian's) serving the fixtures with a generated config: one worker, no daemon.
+#[allow(dead_code)]
 pub fn nginx() -> Peer {
-    let dir = fixture_dir();
+    let dir = super::fixtures_copy();
     let state = dir.path().join(".nginx");
     std::fs::create_dir_all(&state).unwrap();
     let port = free_port();

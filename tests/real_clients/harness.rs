@@ -3,7 +3,7 @@
 
 use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::Mutex;
 use std::sync::mpsc;
@@ -164,26 +164,18 @@ pub struct Server {
 
 impl Server {
     pub fn start(args: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_httplab"))
-            .args(["serve", "fixtures", "--port", "0"])
-            .args(args)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let serving = common::binary::spawn_serve(Path::new("fixtures"), args, Stdio::piped())
+            .unwrap_or_else(|banner| panic!("unexpected banner {banner:?}"));
+        let mut child = serving.child;
         let mut stderr = child.stderr.take().unwrap();
         let log = std::thread::spawn(move || {
             let mut all = String::new();
             let _ = stderr.read_to_string(&mut all);
             all
         });
-        let (port, _) = common::port_from_banner(&mut child)
-            .unwrap_or_else(|banner| panic!("unexpected banner {banner:?}"));
         Server {
             child,
-            port,
+            port: serving.port,
             log: Some(log),
         }
     }

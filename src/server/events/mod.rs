@@ -76,7 +76,7 @@ fn set_nodelay(listener: &TcpListener) {
 /// it one sendfile call queued a whole 1 MiB file; the client's kernel, acknowledging late,
 /// set off thousands of tail-loss-probe retransmissions a second, and 50 clients of 1 MiB
 /// files got 0.43× lighttpd. With 16 KiB: no more than lighttpd's probes, and the same
-/// throughput (bench/RESULTS.md).
+/// throughput (tests/bench/RESULTS.md).
 fn set_notsent_lowat(listener: &TcpListener) {
     set_tcp_option(listener, libc::TCP_NOTSENT_LOWAT, 16 * 1024);
 }

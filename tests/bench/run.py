@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """httplab's side-by-side benchmark: httplab, nginx, lighttpd and Python's http.server on
 loopback, the same scenarios for each, interleaved (A B C D, A B C D) so that drift on a
-shared machine hits every server alike. Prints a table and writes bench/RESULTS.md.
+shared machine hits every server alike. Prints a table and writes tests/bench/RESULTS.md.
 
 Run it with `just bench` (which builds httplab in release mode first). Bounded to about
 seven minutes (three interleaved rounds; `--rounds N` changes that). A missing peer is
@@ -22,7 +22,7 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+ROOT = os.path.dirname(os.path.dirname(HERE))  # tests/bench/ -> the repository
 HELLO = b"<head>Hello world!</head>\n<body>abcdefg</body>\n"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 HISTORY_MARKER = "<!-- history: kept by run.py -->"
