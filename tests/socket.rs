@@ -171,8 +171,14 @@ fn past_the_connection_limit_a_client_gets_503(model: Model) {
         c.model = model;
         c.max_connections = 2;
     });
-    let _a = connect(server.addr);
-    let _b = connect(server.addr);
+    // Each holds a slot with half a head: a connection that sends nothing would reach the
+    // event model only after TCP_DEFER_ACCEPT's second, and the third would get a slot.
+    let mut _a = connect(server.addr);
+    let mut _b = connect(server.addr);
+    for held in [&mut _a, &mut _b] {
+        held.write_all(b"GET /helloWorld.html HTTP/1.1\r\n")
+            .unwrap();
+    }
     sleep(Duration::from_millis(100));
     let mut c = connect(server.addr);
     c.write_all(&get("/helloWorld.html")).unwrap();
