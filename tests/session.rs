@@ -266,21 +266,43 @@ fn an_idle_kept_alive_connection_closes_silently_at_the_idle_deadline() {
 }
 
 #[test]
-fn a_next_request_started_before_the_idle_deadline_has_the_head_deadline() {
+fn the_first_byte_after_an_idle_wait_starts_the_head_deadline() {
     let mut d = Driver::new();
     d.feed(&get("/helloWorld.html"), 0.0);
     d.flush(3.0);
     d.take_wire();
     d.feed(b"GET /", 4.0);
     assert!(
-        close_to(d.deadline(), 13.0),
-        "head: 10 s from the end of the response"
+        close_to(d.deadline(), 14.0),
+        "head: 10 s from the first byte"
     );
-    d.tick(12.9);
+    d.feed(b"helloWorld.html HTTP/1.1\r\n", 9.0);
+    assert!(close_to(d.deadline(), 14.0), "later bytes do not move it");
+    d.tick(13.9);
     assert_eq!(d.session.phase(), Phase::Open);
-    d.tick(13.0);
-    d.flush(13.0);
+    d.tick(14.0);
+    d.flush(14.0);
     assert_eq!(status_codes(&d.take_wire()), [408]);
+}
+
+#[test]
+fn an_idle_timeout_longer_than_the_head_timeout_holds_the_connection() {
+    let mut d = Driver::with(Box::new(site()), |c| {
+        c.timeouts.idle = Duration::from_secs(60);
+    });
+    d.feed(&get("/helloWorld.html"), 0.0);
+    d.flush(0.0);
+    d.take_wire();
+    assert!(close_to(d.deadline(), 60.0));
+    d.tick(30.0);
+    assert_eq!(d.session.phase(), Phase::Open, "held past the head timeout");
+    d.feed(&get("/helloWorld.html"), 45.0);
+    d.flush(45.0);
+    assert_eq!(
+        status_codes(&d.take_wire()),
+        [200],
+        "a request after 45 s idle is served"
+    );
 }
 
 #[test]

@@ -32,7 +32,8 @@ pub struct ServeArgs {
     /// Event-loop workers (default: one per core but one, at least one).
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
-    /// Seconds a request head may take to arrive, from accept or from the previous response.
+    /// Seconds a request head may take to arrive, from accept (on a kept-alive connection: from
+    /// the previous response, or from the first byte after an idle wait).
     #[arg(long, default_value = "10", value_name = "SECS", value_parser = seconds)]
     pub head_timeout: Duration,
     /// Seconds a kept-alive connection may wait for its next request.

@@ -6,10 +6,11 @@
 //! stat cache do. One cache per event worker: no locks.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
+
+use rustc_hash::FxHashMap;
 
 use crate::http::FieldValue;
 use crate::http::date::last_modified_text;
@@ -37,7 +38,10 @@ enum Cached {
 
 pub struct CachedView<'a> {
     disk: &'a DiskView,
-    entries: RefCell<HashMap<SitePath, (Cached, Instant)>>,
+    /// Keyed with FxHash (rustc-hash, the compiler's own hasher): SipHash showed as 3% of the
+    /// server's instructions per request. Safe from hash flooding here, since only paths
+    /// that name real files or folders are ever inserted.
+    entries: RefCell<FxHashMap<SitePath, (Cached, Instant)>>,
     bytes: Cell<usize>,
 }
 
@@ -45,7 +49,7 @@ impl<'a> CachedView<'a> {
     pub fn new(disk: &'a DiskView) -> CachedView<'a> {
         CachedView {
             disk,
-            entries: RefCell::new(HashMap::new()),
+            entries: RefCell::new(FxHashMap::default()),
             bytes: Cell::new(0),
         }
     }

@@ -25,9 +25,9 @@ pub struct Env<'a> {
 /// Every deadline the server enforces on a client.
 #[derive(Clone, Debug)]
 pub struct Timeouts {
-    /// A request head must be complete this long after accept, or after the end of the
-    /// previous response on a kept-alive connection. One fixed deadline: a byte trickled in
-    /// does not extend it.
+    /// A request head must be complete this long after accept; on a kept-alive connection,
+    /// after the end of the previous response, or after the first byte that ends an idle
+    /// wait. One fixed deadline: a byte trickled in does not extend it.
     pub head: Duration,
     /// A kept-alive connection with no byte of a next request is closed after this long.
     pub idle: Duration,

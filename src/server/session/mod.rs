@@ -80,11 +80,12 @@ enum Ending {
 
 /// The deadlines, each an instant computed from the `now` of some call.
 struct Deadlines {
-    /// The next request head must be complete by then (one fixed deadline: bytes trickled
-    /// in do not move it).
+    /// The request head being received must be complete by then: from accept for a first
+    /// request; from the end of the previous response, or from the first byte after an
+    /// idle wait, for the next ones. One fixed deadline: bytes trickled in do not move it.
     head: Instant,
-    /// Set once a response has gone out: a kept-alive connection waits this long at most
-    /// for a first byte of its next request.
+    /// Set once a response has gone out, until a byte of the next request comes: a
+    /// kept-alive connection waits this long at most for that byte.
     idle: Option<Instant>,
     /// Set while output waits: the client must take some of it by then.
     write: Option<Instant>,
@@ -163,6 +164,10 @@ impl<R: Responder> Session<R> {
                 }
             }
             Phase::Open | Phase::Closing { .. } => {
+                if count > 0 && !self.partial_request() && self.deadlines.idle.take().is_some() {
+                    // The first byte after an idle wait: the head's time starts now.
+                    self.deadlines.head = env.now + env.timeouts.head;
+                }
                 self.input.end = (self.input.end + count).min(self.input.bytes.len());
                 self.answer_ready(env);
             }
@@ -222,10 +227,7 @@ impl<R: Responder> Session<R> {
             _ if !self.output.is_empty() => self.deadlines.write,
             Phase::Closing { .. } => None,
             Phase::Open if self.partial_request() => Some(self.deadlines.head),
-            Phase::Open => Some(match self.deadlines.idle {
-                Some(idle) => idle.min(self.deadlines.head),
-                None => self.deadlines.head,
-            }),
+            Phase::Open => Some(self.deadlines.idle.unwrap_or(self.deadlines.head)),
         }
     }
 
