@@ -9,7 +9,9 @@
 //! - [`render`]: bytes made readable (visible CR/LF, hex dumps).
 //! - [`wire`]: the client side: a recording raw-socket client, transcripts, the response
 //!   analysis (`httplab probe`).
-//! - [`check`]: the checks that grade any server, their runner and report (`httplab check`).
+//! - [`check`]: the checks that grade any server, their runner, and the causes they name
+//!   (`httplab check`).
+//! - [`report`]: renderings of a check run: the teaching text, `--verbose`, JSON, HTML.
 //! - [`fixtures`]: the fixture site, embedded (`httplab fixtures`, and `check`'s own server).
 
 pub mod check;
@@ -17,6 +19,7 @@ pub mod fixtures;
 pub mod http;
 pub mod pages;
 pub mod render;
+pub mod report;
 pub mod respond;
 pub mod server;
 pub mod site;

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use common::peers::{self, Peer};
 use httplab::check::runner::Suite;
-use httplab::check::{Docroot, SuiteConfig, Verdict, report, run};
+use httplab::check::{Docroot, SuiteConfig, Verdict, run};
+use httplab::report;
 use httplab::wire::report::Style;
 
 use Verdict::{Fail, Skip, Warn};
@@ -47,7 +48,7 @@ fn assert_not_passed_except(
         got,
         expected,
         "{what}: the checks that did not pass differ from what this server really does; the report:\n{}",
-        report::render(suite, Style { color: false })
+        report::verbose::render(suite, Style { color: false })
     );
 }
 
@@ -109,7 +110,7 @@ fn every_flaw_fails_exactly_its_checks() {
                     (got != expected).then(|| {
                         format!(
                             "--flaw {flaw}: expected {expected:?}, got {got:?}\n{}",
-                            report::render(&suite, Style { color: false })
+                            report::verbose::render(&suite, Style { color: false })
                         )
                     })
                 })
@@ -125,7 +126,7 @@ fn a_server_that_dies_on_an_empty_connection_is_reported_as_down() {
     let peer = peers::httplab(&["die-on-empty"]);
     let suite = check(peer.port);
     assert_eq!(suite.died_after, Some("robust.empty-connection"));
-    let text = report::render(&suite, Style { color: false });
+    let text = report::verbose::render(&suite, Style { color: false });
     assert!(
         text.contains("The server stopped answering after robust.empty-connection"),
         "{text}"

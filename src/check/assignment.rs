@@ -24,7 +24,8 @@ pub fn not_found(context: &Context) -> Judgement {
                 reply.describe()
             ),
             &reply.bytes,
-        );
+        )
+        .because("no-head-end");
     }
     match reply.ending {
         crate::wire::analysis::Ending::TimedOut if reply.field("content-length").is_none() => {
@@ -79,7 +80,8 @@ pub fn concurrent(context: &Context) -> Judgement {
                 wait.as_secs_f64()
             ),
             &[],
-        );
+        )
+        .because("one-at-a-time");
     }
     second.close();
     match expect::file(context, &reply, "helloWorld.html") {

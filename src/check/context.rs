@@ -10,7 +10,7 @@ use crate::render::visible;
 use crate::wire::analysis::{Ending, StatusLine};
 use crate::wire::connection::{Received, RecordingStream, display_target};
 use crate::wire::message::{self, BodyFraming};
-use crate::wire::probe::read_response;
+use crate::wire::probe::read_response_within;
 use crate::wire::request::{connection_field, has_field, request_head};
 use crate::wire::transcript::Transcript;
 
@@ -18,8 +18,12 @@ use crate::wire::transcript::Transcript;
 const USER_AGENT: &str = concat!("httplab-check/", env!("CARGO_PKG_VERSION"));
 
 /// After the last response on a connection, how long to wait for the server to close before
-/// hanging up.
-const LAST_REPLY_LINGER: Duration = Duration::from_millis(300);
+/// hanging up. Long enough for a server's trailing writes on loopback (a stray "\r\n" after
+/// the body), short because a server that never closes costs it on every request.
+const LAST_REPLY_LINGER: Duration = Duration::from_millis(50);
+/// Once a response is complete, or a head has arrived whose body runs until the close, this
+/// long with nothing new ends the wait: a broken server costs this, not the whole timeout.
+pub const QUIET: Duration = Duration::from_millis(500);
 
 /// Where the expected bytes come from.
 #[derive(Clone, Debug)]
@@ -305,7 +309,7 @@ impl Conversation<'_> {
     /// Reads the next response.
     pub fn read_reply(&mut self, how: SendOptions) -> Reply {
         let timeout = how.timeout.unwrap_or(self.context.timeout);
-        let linger = how.read_to_close.then_some(timeout);
+        let linger = how.read_to_close.then_some(timeout.min(QUIET));
         self.read(how, timeout, linger)
     }
 
@@ -315,7 +319,7 @@ impl Conversation<'_> {
     pub fn read_last_reply(&mut self, how: SendOptions) -> Reply {
         let timeout = how.timeout.unwrap_or(self.context.timeout);
         let linger = if how.read_to_close {
-            timeout
+            timeout.min(QUIET)
         } else {
             timeout.min(LAST_REPLY_LINGER)
         };
@@ -324,7 +328,14 @@ impl Conversation<'_> {
 
     fn read(&mut self, how: SendOptions, timeout: Duration, linger: Option<Duration>) -> Reply {
         let mut pending = std::mem::take(&mut self.pending);
-        let (bytes, ending) = read_response(self.stream(), &mut pending, how.head, timeout, linger);
+        let (bytes, ending) = read_response_within(
+            self.stream(),
+            &mut pending,
+            how.head,
+            timeout,
+            linger,
+            Some(QUIET),
+        );
         self.pending = pending;
         if bytes.is_empty() {
             self.context.trouble.store(true, Ordering::Release);

@@ -24,11 +24,30 @@ pub fn file(context: &Context, reply: &Reply, fixture: &str) -> Judgement {
     if reply.ending == Ending::Reset {
         got.push_str("; then the connection was reset (a server that closes with part of the request unread sends a reset, which can destroy its own response)");
     }
-    Judgement::fail(
+    let failed = Judgement::fail(
         format!("the {} bytes of {fixture}, byte for byte", expected.len()),
         got,
         &reply.bytes,
-    )
+    );
+    match body_cause(&expected, reply) {
+        Some(cause) => failed.because(cause),
+        None => failed,
+    }
+}
+
+/// Why a 200's body is not the file, when the bytes tell: a Content-Length that counts
+/// characters, or bytes sent after the body.
+fn body_cause(expected: &[u8], reply: &Reply) -> Option<&'static str> {
+    let declared: usize = reply.field("content-length")?.trim().parse().ok()?;
+    let after = reply.after_head();
+    let characters = String::from_utf8_lossy(expected).chars().count();
+    if declared == expected.len() && after.len() > declared && after.starts_with(expected) {
+        Some("bytes-after-body")
+    } else if declared == characters && characters != expected.len() {
+        Some("length-in-characters")
+    } else {
+        None
+    }
 }
 
 /// Where `got` first differs from `expected`, in words.

@@ -3,14 +3,17 @@
 
 use std::time::Duration;
 
+use super::context::QUIET;
 use super::{Context, Judgement, Reply, SendOptions, expect};
 use crate::http::Version;
 use crate::http::version::ConnectionOptions;
-use crate::wire::analysis::StatusLine;
+use crate::wire::analysis::{Ending, StatusLine};
 
-/// How long to wait for a close the protocol requires.
+/// How long to wait for a close the protocol requires, or for the answer to a second
+/// request on a connection: a server that does either does it within milliseconds, and one
+/// that does neither should not cost the whole timeout.
 fn close_wait(context: &Context) -> Duration {
-    context.timeout.min(Duration::from_secs(3))
+    context.timeout.min(QUIET)
 }
 
 /// Whether a response ends its connection: `Connection: close`, or HTTP/1.0 without
@@ -52,13 +55,17 @@ pub fn keep_alive(context: &Context) -> Judgement {
                 "the connection stayed open",
                 first.head(),
             )
+            .because("never-closes")
         };
     }
     conversation.write(
         &context.request("GET", "/helloWorld.html", "HTTP/1.1", &[]),
         None,
     );
-    let second = conversation.read_reply(SendOptions::default());
+    let second = conversation.read_reply(SendOptions {
+        timeout: Some(close_wait(context)),
+        ..SendOptions::default()
+    });
     if second.answered() {
         return expect::file(context, &second, "helloWorld.html");
     }
@@ -70,6 +77,16 @@ pub fn keep_alive(context: &Context) -> Judgement {
         ),
         first.head(),
     )
+    .because(unanswered_second(&second))
+}
+
+/// Why a second request on a connection got no answer: the server closed without saying so,
+/// or it neither answered nor closed.
+fn unanswered_second(second: &Reply) -> &'static str {
+    match second.ending {
+        Ending::TimedOut => "never-closes",
+        _ => "closes-unannounced",
+    }
 }
 
 pub fn pipelining(context: &Context) -> Judgement {
@@ -93,12 +110,14 @@ pub fn pipelining(context: &Context) -> Judgement {
         expected,
         got,
         evidence,
+        cause,
     } = expect::file(context, &first, "helloWorld.html")
     {
         return Judgement::Fail {
             expected: format!("first response: {expected}"),
             got,
             evidence,
+            cause,
         };
     }
     if announces_close(&first) {
@@ -106,13 +125,17 @@ pub fn pipelining(context: &Context) -> Judgement {
             "the server answers the first request and closes, as it announced",
         );
     }
-    let second = conversation.read_reply(SendOptions::default());
+    let second = conversation.read_reply(SendOptions {
+        timeout: Some(close_wait(context)),
+        ..SendOptions::default()
+    });
     if !second.answered() {
         return Judgement::fail(
             "both pipelined requests answered, in order (or Connection: close on the first)",
             format!("only the first; then {}", second.describe()),
             first.head(),
-        );
+        )
+        .because(unanswered_second(&second));
     }
     expect::file(context, &second, "HelloWorld.html")
 }
@@ -146,6 +169,7 @@ pub fn http10(context: &Context) -> Judgement {
             "the connection stayed open",
             reply.head(),
         )
+        .because("never-closes")
     }
 }
 
@@ -167,7 +191,7 @@ pub fn connection_close(context: &Context) -> Judgement {
     if !reply.answered() {
         return Judgement::fail("a response, then the close", reply.describe(), &[]);
     }
-    if reply.ending != crate::wire::analysis::Ending::Complete {
+    if reply.ending != Ending::Complete {
         // The response ran until the close: closed, so fine.
         return Judgement::pass();
     }
@@ -183,5 +207,6 @@ pub fn connection_close(context: &Context) -> Judgement {
             ),
             reply.head(),
         )
+        .because("never-closes")
     }
 }

@@ -9,11 +9,12 @@
 
 mod assignment;
 pub mod catalogue;
+pub mod causes;
 pub mod context;
+pub mod diagnosis;
 mod expect;
 mod http_connections;
 mod http_semantics;
-pub mod report;
 mod robust;
 pub mod runner;
 mod security;
@@ -47,6 +48,30 @@ pub enum Phase {
     Risky,
 }
 
+/// Which part of the work a check belongs to: what the assignment asks (its two server
+/// parts, including the message format chapter 2 teaches), or HTTP/1.1 beyond it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Part {
+    /// Part 1: a server that answers GET with the file, or 404, in the format of chapter 2.
+    One,
+    /// Part 2: a multithreaded server.
+    Two,
+    /// HTTP/1.1 as RFC 9110 and 9112 state it, beyond what chapter 2 and the assignment ask:
+    /// counted only with `--strict`.
+    Beyond,
+}
+
+impl Part {
+    pub fn title(self) -> &'static str {
+        match self {
+            Part::One => "Part 1 — the web server",
+            Part::Two => "Part 2 — the multithreaded server",
+            Part::Beyond => "Beyond the assignment — HTTP/1.1 as the RFCs state it",
+        }
+    }
+}
+
 /// A check's definition.
 #[derive(Debug)]
 pub struct Check {
@@ -56,6 +81,10 @@ pub struct Check {
     /// The assignment clause or the RFC section it holds the server to.
     pub reference: &'static str,
     pub phase: Phase,
+    pub part: Part,
+    /// How to make it pass, in socket-programming terms: the fix of its own cause, when no
+    /// cause shared with other checks explains its failure.
+    pub fix: &'static str,
     /// Files (docroot paths) the check needs; it is skipped when one is missing.
     pub needs: &'static [&'static str],
     pub run: fn(&Context) -> Judgement,
@@ -79,6 +108,9 @@ pub enum Judgement {
         expected: String,
         got: String,
         evidence: Vec<u8>,
+        /// The root cause this failure is a symptom of (a [`causes::CAUSES`] id), when the
+        /// check can tell; else the check is its own cause.
+        cause: Option<&'static str>,
     },
     Skip {
         why: String,
@@ -101,6 +133,34 @@ impl Judgement {
             expected: expected.into(),
             got: got.into(),
             evidence: evidence.to_vec(),
+            cause: None,
+        }
+    }
+
+    /// Names the root cause of a failure (a [`causes::CAUSES`] id); other judgements pass
+    /// through.
+    pub fn because(self, cause: &'static str) -> Judgement {
+        match self {
+            Judgement::Fail {
+                expected,
+                got,
+                evidence,
+                ..
+            } => Judgement::Fail {
+                expected,
+                got,
+                evidence,
+                cause: Some(cause),
+            },
+            other => other,
+        }
+    }
+
+    /// Names a cause only when none is named yet.
+    pub fn or_because(self, cause: &'static str) -> Judgement {
+        match &self {
+            Judgement::Fail { cause: None, .. } => self.because(cause),
+            _ => self,
         }
     }
 
@@ -116,10 +176,12 @@ impl Judgement {
                 expected,
                 got,
                 evidence,
+                cause,
             } => Judgement::Fail {
                 expected: expected + expected_suffix,
                 got: got + got_suffix,
                 evidence,
+                cause,
             },
             other => other,
         }

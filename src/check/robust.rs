@@ -15,10 +15,20 @@ pub fn split_request(context: &Context) -> Judgement {
             ..SendOptions::default()
         },
     );
-    expect::file(context, &reply, "helloWorld.html").explained(
+    let judgement = expect::file(context, &reply, "helloWorld.html").explained(
         ", for a request that arrived 8 bytes at a time",
         " (a server that reads once sees only \"GET /hel\")",
-    )
+    );
+    read_once(judgement, &reply)
+}
+
+/// A request the server answered, but not with the file: it read only part of the request.
+fn read_once(judgement: Judgement, reply: &super::Reply) -> Judgement {
+    if reply.answered() && reply.code() != Some(200) {
+        judgement.or_because("single-recv")
+    } else {
+        judgement
+    }
 }
 
 /// What a browser sends, with about 4 KB of cookies.
@@ -39,8 +49,15 @@ pub fn large_head(context: &Context) -> Judgement {
         ],
     );
     let reply = context.send(&request, SendOptions::default());
-    expect::file(context, &reply, "helloWorld.html")
-        .explained(&format!(", for a {}-byte request head", request.len()), "")
+    let judgement = expect::file(context, &reply, "helloWorld.html")
+        .explained(&format!(", for a {}-byte request head", request.len()), "");
+    // Answered, but not right: the head did not fit in what the server read (a reset after
+    // a 200 is the rest of the head arriving at a closed socket).
+    if reply.answered() {
+        judgement.or_because("single-recv")
+    } else {
+        judgement
+    }
 }
 
 pub fn long_target(context: &Context) -> Judgement {

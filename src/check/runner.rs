@@ -1,13 +1,16 @@
 //! Runs the checks: safe ones first (so even a fragile server is graded on its wire format),
-//! then those that hold connections, then those that may kill it, each alone. After a check
-//! that left a request unanswered (and after every risky one) the runner asks whether the
-//! server still answers; once it does not, the rest are skipped as "server down".
+//! then those that hold connections, then those that may kill it, each alone. Between checks
+//! a [`Watch`] says whether the server died: with `check --run`, the supervisor of the
+//! student's process, which restarts it and keeps its traceback; otherwise the runner asks
+//! the server itself, after a check that left a request unanswered and after every risky
+//! one, and once it does not answer, the rest are skipped as "server down".
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
 use super::catalogue::CHECKS;
-use super::{Check, Context, Docroot, Judgement, Level, Phase, Verdict};
+use super::diagnosis::{Cause, diagnose};
+use super::{Check, Context, Docroot, Judgement, Level, Part, Phase, Verdict};
 use crate::wire::connection::{ConnectError, RecordingStream, display_target};
 use crate::wire::probe::read_response;
 use crate::wire::request::request_head;
@@ -25,6 +28,11 @@ pub struct SuiteConfig {
     pub only: Vec<String>,
     /// Not the checks whose id starts with one of these.
     pub skip: Vec<String>,
+    /// The assignment's part 2 (a multithreaded server) is due: its checks run and count.
+    /// Without it (`--part 1`), one connection at a time is correct, and they do not run.
+    pub part_two: bool,
+    /// RFC MUSTs beyond the assignment count for the exit status too (`--strict`).
+    pub strict: bool,
 }
 
 impl SuiteConfig {
@@ -36,12 +44,23 @@ impl SuiteConfig {
             docroot: Docroot::Embedded,
             only: Vec::new(),
             skip: Vec::new(),
+            part_two: true,
+            strict: false,
         }
     }
 
     fn selects(&self, check: &Check) -> bool {
         (self.only.is_empty() || self.only.iter().any(|p| check.id.starts_with(p.as_str())))
             && !self.skip.iter().any(|p| check.id.starts_with(p.as_str()))
+    }
+
+    /// Whether a failure in `part` fails the run.
+    pub fn counts(&self, part: Part) -> bool {
+        match part {
+            Part::One => true,
+            Part::Two => self.part_two,
+            Part::Beyond => self.strict,
+        }
     }
 }
 
@@ -53,6 +72,31 @@ pub struct CheckResult {
     pub verdict: Verdict,
     pub transcripts: Vec<Transcript>,
     pub elapsed: Duration,
+    /// The server died during this check: an index into [`Suite::deaths`].
+    pub death: Option<usize>,
+}
+
+/// The server died (or stopped answering) during a check.
+#[derive(Clone, Debug)]
+pub struct Death {
+    pub during: &'static str,
+    /// How it ended: "exited with status 1", "killed by signal 9", or "stopped answering"
+    /// when nothing supervised it.
+    pub how: String,
+    /// What it wrote to stderr meanwhile (the traceback), when it was supervised.
+    pub stderr: Option<String>,
+    /// It was started again and the run went on.
+    pub restarted: bool,
+}
+
+/// Why the server never answered the first request.
+#[derive(Clone, Debug)]
+pub struct Silence {
+    pub why: String,
+    /// It answered once the client half-closed: it reads until the client closes.
+    pub reads_until_close: bool,
+    /// The conversation that showed it.
+    pub transcript: Transcript,
 }
 
 /// The whole run.
@@ -61,13 +105,20 @@ pub struct Suite {
     pub target: String,
     /// In catalogue order.
     pub results: Vec<CheckResult>,
-    /// The check after which the server stopped answering.
+    /// The check after which the server stopped answering for good (the checks after it
+    /// were skipped).
     pub died_after: Option<&'static str>,
+    /// Every time the server died, in order.
+    pub deaths: Vec<Death>,
     /// Nothing listened on the port at all (then `results` is empty).
     pub unreachable: Option<String>,
     /// The server took the connection but never answered the first request (then every
     /// check is skipped, and the run fails).
-    pub silent: Option<String>,
+    pub silent: Option<Silence>,
+    /// The root causes of the failures, in the order to fix them.
+    pub causes: Vec<Cause>,
+    pub part_two: bool,
+    pub strict: bool,
     pub elapsed: Duration,
 }
 
@@ -76,12 +127,47 @@ impl Suite {
         self.results.iter().filter(|r| r.verdict == verdict).count()
     }
 
-    /// The exit status: 0 when no assignment or must check failed, 1 when one did, 2 when
-    /// nothing listens.
+    /// Whether a failure in `part` fails the run.
+    pub fn counts(&self, part: Part) -> bool {
+        match part {
+            Part::One => true,
+            Part::Two => self.part_two,
+            Part::Beyond => self.strict,
+        }
+    }
+
+    /// The checks of `part` that failed (not those that only warn).
+    pub fn failed_in(&self, part: Part) -> usize {
+        self.results
+            .iter()
+            .filter(|r| r.check.part == part && r.verdict == Verdict::Fail)
+            .count()
+    }
+
+    /// Whether the work `part` asks for is done: its checks ran, the server lived through
+    /// them, and none failed.
+    pub fn done(&self, part: Part) -> bool {
+        self.silent.is_none()
+            && self.died_after.is_none()
+            && self.failed_in(part) == 0
+            && self
+                .results
+                .iter()
+                .any(|r| r.check.part == part && r.verdict != Verdict::Skip)
+    }
+
+    /// The exit status: 0 when nothing that counts failed (the assignment's parts; with
+    /// `--strict` the RFC MUSTs beyond it too), 1 when something did, 3 when nothing listens.
     pub fn exit_code(&self) -> u8 {
         if self.unreachable.is_some() {
-            2
-        } else if self.silent.is_some() || self.count(Verdict::Fail) > 0 {
+            3
+        } else if self.silent.is_some()
+            || self.died_after.is_some()
+            || self
+                .results
+                .iter()
+                .any(|r| r.verdict == Verdict::Fail && self.counts(r.check.part))
+        {
             1
         } else {
             0
@@ -89,53 +175,127 @@ impl Suite {
     }
 }
 
+/// What watches the server between checks.
+pub trait Watch {
+    /// A check is about to start.
+    fn before(&mut self, _check: &'static Check) {}
+    /// The server's death since [`Watch::before`], if it died — after starting it again when
+    /// possible. `None` also when this watch cannot tell (then the runner asks the server).
+    fn death(&mut self, _check: &'static Check) -> Option<Death> {
+        None
+    }
+    /// Whether this watch knows when the server dies (so the runner need not ask it).
+    fn supervises(&self) -> bool {
+        false
+    }
+}
+
+/// No supervisor: the runner asks the server whether it still answers.
+pub struct Unwatched;
+
+impl Watch for Unwatched {}
+
+/// Runs the suite.
 pub fn run(config: &SuiteConfig) -> Suite {
+    run_watched(config, &mut Unwatched, &mut |_, _, _| {})
+}
+
+/// Runs the suite with a watch over the server, and `progress` called as each check
+/// finishes (with how many are done, of how many).
+pub fn run_watched(
+    config: &SuiteConfig,
+    watch: &mut dyn Watch,
+    progress: &mut dyn FnMut(&CheckResult, usize, usize),
+) -> Suite {
     let started = Instant::now();
     let target = display_target(&config.host, config.port);
     let mut suite = Suite {
         target: target.clone(),
         results: Vec::new(),
         died_after: None,
+        deaths: Vec::new(),
         unreachable: None,
         silent: None,
+        causes: Vec::new(),
+        part_two: config.part_two,
+        strict: config.strict,
         elapsed: Duration::ZERO,
     };
-    match answers_at_all(config, &target) {
+    match first_answer(config, &target) {
         Err(error) => suite.unreachable = Some(error.to_string()),
-        Ok(false) => {
-            suite.silent = Some(format!(
-                "the server accepts connections but sent nothing back to \"HEAD / HTTP/1.1\" within {:.1} s",
-                config.timeout.as_secs_f64()
-            ));
+        Ok(Some(silence)) => {
+            suite.silent = Some(silence);
             suite.results = all_skipped(config);
         }
-        Ok(true) => suite.results = run_selected(config, &mut suite.died_after),
+        Ok(None) => run_selected(config, &mut suite, watch, progress),
     }
+    suite.causes = diagnose(&suite);
     suite.elapsed = started.elapsed();
     suite
 }
 
-/// Does anything listen, and does it answer at all? Connecting and hanging up without a
-/// word would itself be the empty-connection test, so it asks something plain.
-fn answers_at_all(config: &SuiteConfig, target: &str) -> Result<bool, ConnectError> {
-    let mut connection = RecordingStream::connect(&config.host, config.port, config.timeout)
-        .map_err(|(error, _)| error)?;
+/// Does anything listen, and does it answer at all? Connecting and hanging up without a word
+/// would itself be the empty-connection test, so it asks something plain. When nothing comes
+/// back, a second request half-closes after sending: a server that answers that one reads
+/// until the client closes.
+fn first_answer(config: &SuiteConfig, target: &str) -> Result<Option<Silence>, ConnectError> {
+    let wait = config.timeout.min(Duration::from_secs(3));
+    let mut connection =
+        RecordingStream::connect(&config.host, config.port, wait).map_err(|(error, _)| error)?;
     let request = request_head(
         ["HEAD", "/", "HTTP/1.1"],
         &[],
         &[("Host", target), ("Connection", "close")],
     );
     let _ = connection.send(&request);
-    let mut received = Vec::new();
     let (bytes, _) = read_response(
         &mut connection,
-        &mut received,
+        &mut Vec::new(),
         true,
-        config.timeout,
+        wait,
         Some(Duration::from_millis(300)),
     );
     connection.close();
-    Ok(!bytes.is_empty())
+    if !bytes.is_empty() {
+        return Ok(None);
+    }
+    let mut connection =
+        RecordingStream::connect(&config.host, config.port, wait).map_err(|(error, _)| error)?;
+    let request = request_head(
+        ["GET", "/helloWorld.html", "HTTP/1.1"],
+        &[],
+        &[("Host", target), ("Connection", "close")],
+    );
+    let _ = connection.send(&request);
+    connection.shutdown_write();
+    let (answer, _) = read_response(
+        &mut connection,
+        &mut Vec::new(),
+        false,
+        wait,
+        Some(Duration::from_millis(300)),
+    );
+    let transcript = connection.close();
+    let seconds = wait.as_secs_f64();
+    Ok(Some(if answer.is_empty() {
+        Silence {
+            why: format!(
+                "the server accepts connections but sent nothing back to a plain request within {seconds:.1} s, \
+                 not even after httplab half-closed the connection"
+            ),
+            reads_until_close: false,
+            transcript,
+        }
+    } else {
+        Silence {
+            why: format!(
+                "the server sent nothing back to a plain request within {seconds:.1} s, and answered only \
+                 once httplab half-closed the connection (shutdown of its sending side)"
+            ),
+            reads_until_close: true,
+            transcript,
+        }
+    }))
 }
 
 /// Every selected check, skipped: the server never answered the first request.
@@ -143,18 +303,28 @@ fn all_skipped(config: &SuiteConfig) -> Vec<CheckResult> {
     CHECKS
         .iter()
         .filter(|c| config.selects(c))
-        .map(|check| CheckResult {
-            check,
-            judgement: Judgement::skip("server down: it did not answer the first request"),
-            verdict: Verdict::Skip,
-            transcripts: Vec::new(),
-            elapsed: Duration::ZERO,
-        })
+        .map(|check| skipped(check, "server down: it did not answer the first request"))
         .collect()
 }
 
+fn skipped(check: &'static Check, why: impl Into<String>) -> CheckResult {
+    CheckResult {
+        check,
+        judgement: Judgement::skip(why),
+        verdict: Verdict::Skip,
+        transcripts: Vec::new(),
+        elapsed: Duration::ZERO,
+        death: None,
+    }
+}
+
 /// Runs the selected checks phase by phase; the results in catalogue order.
-fn run_selected(config: &SuiteConfig, died_after: &mut Option<&'static str>) -> Vec<CheckResult> {
+fn run_selected(
+    config: &SuiteConfig,
+    suite: &mut Suite,
+    watch: &mut dyn Watch,
+    progress: &mut dyn FnMut(&CheckResult, usize, usize),
+) {
     let context = Context::new(
         &config.host,
         config.port,
@@ -162,50 +332,87 @@ fn run_selected(config: &SuiteConfig, died_after: &mut Option<&'static str>) -> 
         config.docroot.clone(),
     );
     let selected: Vec<&'static Check> = CHECKS.iter().filter(|c| config.selects(c)).collect();
-    let mut results: Vec<CheckResult> = Vec::new();
+    let total = selected.len();
     for phase in [Phase::Safe, Phase::Alone, Phase::Risky] {
         for check in selected.iter().filter(|c| c.phase == phase) {
-            results.push(run_one(check, &context, died_after));
+            let result = if check.part == Part::Two && !config.part_two {
+                skipped(
+                    check,
+                    "part 2 of the assignment (--part 1: one connection at a time is correct)",
+                )
+            } else if let Some(dead) = suite.died_after {
+                skipped(
+                    check,
+                    format!("server down: it stopped answering after {dead}"),
+                )
+            } else {
+                run_one(check, &context, watch, suite)
+            };
+            progress(&result, suite.results.len() + 1, total);
+            suite.results.push(result);
         }
     }
-    results.sort_by_key(|r| CHECKS.iter().position(|c| c.id == r.check.id));
-    results
+    suite
+        .results
+        .sort_by_key(|r| CHECKS.iter().position(|c| c.id == r.check.id));
 }
 
 fn run_one(
     check: &'static Check,
     context: &Context,
-    died_after: &mut Option<&'static str>,
+    watch: &mut dyn Watch,
+    suite: &mut Suite,
 ) -> CheckResult {
     let started = Instant::now();
-    let judgement = if let Some(dead) = died_after {
-        Judgement::skip(format!("server down: it stopped answering after {dead}"))
-    } else if let Some(missing) = check
+    if let Some(missing) = check
         .needs
         .iter()
         .find(|f| context.docroot.file(f).is_none())
     {
-        Judgement::skip(format!("the docroot has no {missing}"))
+        return skipped(check, format!("the docroot has no {missing}"));
+    }
+    let _ = context.take_trouble();
+    watch.before(check);
+    let judgement = catch_unwind(AssertUnwindSafe(|| (check.run)(context))).unwrap_or_else(|_| {
+        Judgement::fail(
+            "a check that completes",
+            "the check itself failed (a bug in httplab)",
+            &[],
+        )
+    });
+    let death = if watch.supervises() {
+        watch.death(check)
+    } else if (context.take_trouble() || check.phase == Phase::Risky) && !context.alive() {
+        Some(Death {
+            during: check.id,
+            how: "stopped answering".into(),
+            stderr: None,
+            restarted: false,
+        })
     } else {
-        let _ = context.take_trouble();
-        let judgement =
-            catch_unwind(AssertUnwindSafe(|| (check.run)(context))).unwrap_or_else(|_| {
-                Judgement::fail(
-                    "a check that completes",
-                    "the check itself failed (a bug in httplab)",
-                    &[],
-                )
-            });
-        if (context.take_trouble() || check.phase == Phase::Risky) && !context.alive() {
-            *died_after = Some(check.id);
-        }
-        judgement
+        None
     };
-    let verdict = match (&judgement, check.level) {
-        (Judgement::Pass { .. }, _) => Verdict::Pass,
-        (Judgement::Skip { .. }, _) => Verdict::Skip,
-        (Judgement::Fail { .. }, Level::Should) => Verdict::Warn,
-        (Judgement::Fail { .. }, _) => Verdict::Fail,
+    let death = death.map(|death| {
+        if !death.restarted {
+            suite.died_after = Some(check.id);
+        }
+        suite.deaths.push(death);
+        suite.deaths.len() - 1
+    });
+    let judgement = match (judgement, death) {
+        // What the check saw was right, but the server did not live through it.
+        (Judgement::Pass { .. } | Judgement::Skip { .. }, Some(_)) => Judgement::fail(
+            "a server that lives through this check",
+            "the server exited during it",
+            &[],
+        ),
+        (judgement, _) => judgement,
+    };
+    let verdict = match (&judgement, check.level, death) {
+        (Judgement::Pass { .. }, _, _) => Verdict::Pass,
+        (Judgement::Skip { .. }, _, _) => Verdict::Skip,
+        (Judgement::Fail { .. }, Level::Should, None) => Verdict::Warn,
+        (Judgement::Fail { .. }, _, _) => Verdict::Fail,
     };
     CheckResult {
         check,
@@ -213,5 +420,6 @@ fn run_one(
         verdict,
         transcripts: context.take_transcripts(),
         elapsed: started.elapsed(),
+        death,
     }
 }

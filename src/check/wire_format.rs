@@ -29,11 +29,13 @@ pub fn status_line(context: &Context) -> Judgement {
             "the parts are not separated as the grammar says".to_string()
         }
         Some(StatusLine { leading, .. }) => {
-            format!(
+            let why = format!(
                 "{} byte(s) before HTTP/: {:?}",
                 leading.len(),
                 visible(leading)
-            )
+            );
+            return Judgement::fail(expected, format!("{:?}: {why}", visible(content)), line)
+                .because("status-line-prefix");
         }
     };
     Judgement::fail(expected, format!("{:?}: {why}", visible(content)), line)
@@ -52,7 +54,8 @@ pub fn crlf(context: &Context) -> Judgement {
             expected,
             "the head never ends: no empty line after the header fields",
             head,
-        );
+        )
+        .because("no-head-end");
     }
     // A complete head without a bare LF ends in CRLF CRLF.
     match count_bare_lf(head) {
@@ -61,7 +64,8 @@ pub fn crlf(context: &Context) -> Judgement {
             expected,
             format!("{bare} line(s) ending in a bare LF (\\n)"),
             head,
-        ),
+        )
+        .because("bare-lf"),
     }
 }
 
@@ -101,19 +105,31 @@ pub fn content_length(context: &Context) -> Judgement {
         Ok(n) if n == after.len() && after == file => Judgement::pass(),
         Ok(n) => {
             let chars = String::from_utf8_lossy(&file).chars().count();
-            let hint = if n == chars {
-                " — the character count, not the byte count"
+            let (hint, cause) = if n == chars && n != file.len() {
+                (
+                    " — the character count, not the byte count",
+                    Some("length-in-characters"),
+                )
+            } else if n == file.len() && after.len() > n && after.starts_with(&file) {
+                (
+                    " — right, but more bytes follow the body",
+                    Some("bytes-after-body"),
+                )
             } else {
-                ""
+                ("", None)
             };
-            Judgement::fail(
+            let failed = Judgement::fail(
                 expected,
                 format!(
                     "Content-Length: {n}{hint}, and {} bytes after the head",
                     after.len()
                 ),
                 reply.head(),
-            )
+            );
+            match cause {
+                Some(cause) => failed.because(cause),
+                None => failed,
+            }
         }
         Err(_) => Judgement::fail(
             expected,
@@ -125,7 +141,14 @@ pub fn content_length(context: &Context) -> Judgement {
 
 pub fn binary(context: &Context) -> Judgement {
     let reply = context.get("/logo.png");
-    expect::file(context, &reply, "logo.png")
+    let judgement = expect::file(context, &reply, "logo.png");
+    if reply.connect_error.is_none() && reply.code().is_none_or(|code| code == 200) {
+        // The PNG came back but not as it is on disk, or the server choked on it (a text-mode
+        // read raises UnicodeDecodeError).
+        judgement.or_because("text-mode")
+    } else {
+        judgement
+    }
 }
 
 pub fn content_type(context: &Context) -> Judgement {
@@ -187,7 +210,8 @@ pub fn reason(context: &Context) -> Judgement {
                 format!("{code} {}", status.reason()),
                 format!("{code} {reason}: the phrase says something else than the code"),
                 String::from_utf8_lossy(first).as_bytes(),
-            );
+            )
+            .because("reason-phrase");
         }
     }
     Judgement::pass()
@@ -219,5 +243,6 @@ pub fn segments(context: &Context) -> Judgement {
             ),
             &reply.bytes[..bytes.min(64)],
         )
+        .because("tiny-sends")
     }
 }

@@ -1,27 +1,53 @@
-//! `httplab check HOST PORT`: run the conformance suite and print its report.
+//! `httplab check [HOST [PORT] | URL]`: grade a server and print what to fix.
 
-use std::path::PathBuf;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
+use httplab::check::catalogue::CHECKS;
+use httplab::check::runner::{CheckResult, Suite, Unwatched, run_watched};
+use httplab::check::{Docroot, SuiteConfig, Verdict};
+use httplab::report;
+use httplab::wire::report::Style;
+use httplab::wire::transcript::RenderOptions;
 
 use super::seconds;
 
 pub const CHECK_AFTER_HELP: &str = "The server must serve httplab's fixtures: write them with `httplab fixtures DIR` \
-and start your server in DIR. Exit status: 0 no assignment or MUST check failed; 1 one did; 2 nothing listens.";
+and start your server in DIR. Without a target, check asks 127.0.0.1 port 6789, the assignment's.\n\n\
+What counts: the assignment's parts (part 1, the web server; part 2, the multithreaded server; \
+--part 1 leaves part 2 out). Checks beyond the assignment (HTTP/1.1 as the RFCs state it) are \
+reported, with their fixes, but fail the run only with --strict.\n\n\
+Exit status: 0 nothing that counts failed; 1 something did; 2 a usage error; 3 nothing listens.";
+
+/// The exit status when nothing listens at the target (as `probe`).
+const NOTHING_LISTENS: u8 = 3;
+/// The exit status of a usage error (as clap's own).
+const USAGE: u8 = 2;
+/// The longest `--timeout` that makes sense: every wait of every check is bounded by it.
+const MAX_TIMEOUT: Duration = Duration::from_secs(120);
 
 #[derive(Args)]
 pub struct CheckArgs {
-    /// Server host: a name, an IPv4 or an IPv6 address.
-    #[arg(required_unless_present = "list")]
-    pub host: Option<String>,
-    /// Server port.
-    #[arg(required_unless_present = "list")]
-    pub port: Option<u16>,
-    /// Print the report as JSON.
+    /// The server: HOST [PORT] (an IPv6 address as ::1), or a URL such as
+    /// http://127.0.0.1:6789/. Default: 127.0.0.1 6789.
+    #[arg(value_name = "HOST [PORT] | URL", num_args = 0..=2)]
+    pub target: Vec<String>,
+    /// Which part of the assignment is due: 1 (one connection at a time is right), or 2
+    /// (a multithreaded server). Default: both.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub part: Option<u8>,
+    /// RFC MUSTs beyond the assignment count for the exit status too.
     #[arg(long)]
-    pub json: bool,
+    pub strict: bool,
+    /// Every check with its own detail and evidence, instead of the causes.
+    #[arg(long, short)]
+    pub verbose: bool,
+    /// Also write the report as JSON into FILE ('-': print JSON instead of the text).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
     /// Run only the checks whose id starts with one of these (e.g. --only assignment,wire.crlf).
     #[arg(long, value_delimiter = ',', value_name = "PREFIX")]
     pub only: Vec<String>,
@@ -34,71 +60,243 @@ pub struct CheckArgs {
     /// Compare with the files in DIR instead of httplab's fixtures (checks whose file is missing are skipped).
     #[arg(long, value_name = "DIR")]
     pub docroot: Option<PathBuf>,
-    /// Seconds to wait for the server at each step.
-    #[arg(long, default_value = "5", value_name = "SECS", value_parser = seconds)]
+    /// Seconds to wait for the server at each step (more than 0, at most 120).
+    #[arg(long, default_value = "5", value_name = "SECS", value_parser = timeout)]
     pub timeout: Duration,
     /// List the checks and exit.
     #[arg(long)]
     pub list: bool,
 }
 
-pub fn run(args: CheckArgs) -> ExitCode {
-    use httplab::check::catalogue::CHECKS;
-    use httplab::check::{Docroot, SuiteConfig, report, run};
-    use httplab::wire::report::Style;
-    use httplab::wire::transcript::RenderOptions;
+fn timeout(text: &str) -> Result<Duration, String> {
+    let value = seconds(text)?;
+    if value.is_zero() {
+        Err(
+            "the timeout must be more than 0 seconds: every check waits that long for the server"
+                .into(),
+        )
+    } else if value > MAX_TIMEOUT {
+        Err(format!(
+            "{text} s is more than the {} s a server may take to answer",
+            MAX_TIMEOUT.as_secs()
+        ))
+    } else {
+        Ok(value)
+    }
+}
 
+pub fn run(args: CheckArgs) -> ExitCode {
     if args.list {
-        for check in CHECKS {
-            println!(
-                "{:<30} {:<10} {}  [{}]",
-                check.id,
-                format!("{:?}", check.level).to_lowercase(),
-                check.title,
-                check.reference
-            );
-        }
+        list();
         return ExitCode::SUCCESS;
     }
-    let (Some(host), Some(port)) = (args.host, args.port) else {
-        eprintln!("httplab: check needs HOST and PORT");
-        return ExitCode::from(2);
+    let config = match config(&args) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("httplab: {message}");
+            return ExitCode::from(USAGE);
+        }
     };
+    let suite = run_watched(&config, &mut Unwatched, &mut progress_printer());
+    finish(&args, &suite)
+}
+
+/// Prints the report(s), writes the files asked for, and gives the exit status.
+fn finish(args: &CheckArgs, suite: &Suite) -> ExitCode {
+    if suite.unreachable.is_some() {
+        print!("{}", report::text::render(suite, Style::for_stdout()));
+        return ExitCode::from(NOTHING_LISTENS);
+    }
+    let json_to_stdout = args.json.as_deref() == Some(Path::new("-"));
+    if json_to_stdout {
+        print!("{}", report::json::render(suite));
+    } else if args.verbose {
+        print!("{}", report::verbose::render(suite, Style::for_stdout()));
+    } else {
+        print!("{}", report::text::render(suite, Style::for_stdout()));
+    }
+    let mut written = true;
+    if let Some(path) = args.json.as_deref().filter(|p| *p != Path::new("-")) {
+        written &= write_file(path, &report::json::render(suite));
+    }
+    if let Some(dir) = &args.record {
+        written &= record(dir, suite);
+    }
+    if !written {
+        return ExitCode::FAILURE;
+    }
+    ExitCode::from(suite.exit_code())
+}
+
+fn list() {
+    for check in CHECKS {
+        println!(
+            "{:<30} {:<10} {:<7} {}  [{}]",
+            check.id,
+            format!("{:?}", check.level).to_lowercase(),
+            format!("{:?}", check.part).to_lowercase(),
+            check.title,
+            check.reference
+        );
+    }
+}
+
+/// The run the arguments ask for, or a usage error.
+fn config(args: &CheckArgs) -> Result<SuiteConfig, String> {
+    let (host, port) = target(&args.target)?;
     let mut config = SuiteConfig::new(host, port);
     config.timeout = args.timeout;
-    config.only = args.only;
-    config.skip = args.skip;
+    config.only = known_prefixes("--only", &args.only)?;
+    config.skip = known_prefixes("--skip", &args.skip)?;
+    config.part_two = args.part != Some(1);
+    config.strict = args.strict;
     if let Some(dir) = &args.docroot {
         if !dir.is_dir() {
-            eprintln!("httplab: --docroot {}: no such folder", dir.display());
-            return ExitCode::from(2);
+            return Err(format!("--docroot {}: no such folder", dir.display()));
         }
         config.docroot = Docroot::Folder(dir.clone());
     }
-    let suite = run(&config);
-    if args.json {
-        print!("{}", report::render_json(&suite));
-    } else {
-        print!("{}", report::render(&suite, Style::for_stdout()));
-    }
-    if let Some(dir) = &args.record {
-        if let Err(error) = std::fs::create_dir_all(dir) {
-            eprintln!("httplab: cannot create {}: {error}", dir.display());
-        }
-        for result in &suite.results {
-            let text: String = result
-                .transcripts
-                .iter()
-                .map(|t| t.render(RenderOptions::FULL) + "\n")
-                .collect();
-            if let Err(error) = std::fs::write(dir.join(format!("{}.txt", result.check.id)), text) {
-                eprintln!(
-                    "httplab: cannot write a transcript into {}: {error}",
-                    dir.display()
-                );
-                break;
+    Ok(config)
+}
+
+/// The server to check: nothing (127.0.0.1 6789), HOST, HOST PORT, or http://HOST[:PORT]/.
+pub fn target(words: &[String]) -> Result<(String, u16), String> {
+    const DEFAULT_PORT: u16 = 6789;
+    let port = |text: &str| {
+        text.parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| format!("'{text}' is not a port (1 to 65535)"))
+    };
+    match words {
+        [] => Ok(("127.0.0.1".into(), DEFAULT_PORT)),
+        [url] if url.contains("://") => {
+            let Some(rest) = url.strip_prefix("http://") else {
+                return Err(format!(
+                    "'{url}': httplab checks plain HTTP servers; use an http:// URL"
+                ));
+            };
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+            let (host, port_text) = match authority.strip_prefix('[') {
+                Some(v6) => {
+                    let (host, after) = v6
+                        .split_once(']')
+                        .ok_or_else(|| format!("'{url}': an IPv6 address needs its closing ]"))?;
+                    (host, after.strip_prefix(':'))
+                }
+                None => match authority.rsplit_once(':') {
+                    Some((host, port)) => (host, Some(port)),
+                    None => (authority, None),
+                },
+            };
+            if host.is_empty() {
+                return Err(format!("'{url}' names no host"));
             }
+            Ok((host.into(), port_text.map_or(Ok(80), port)?))
+        }
+        [host] => Ok((host.clone(), DEFAULT_PORT)),
+        [host, number] => Ok((host.clone(), port(number)?)),
+        _ => Err("give HOST and PORT, or one URL".into()),
+    }
+}
+
+/// `--only`/`--skip` prefixes, each of which must select at least one check.
+fn known_prefixes(option: &str, prefixes: &[String]) -> Result<Vec<String>, String> {
+    let unknown: Vec<&String> = prefixes
+        .iter()
+        .filter(|p| !CHECKS.iter().any(|c| c.id.starts_with(p.as_str())))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(prefixes.to_vec());
+    }
+    let mut areas: Vec<&str> = CHECKS.iter().map(|c| c.area()).collect();
+    areas.dedup();
+    Err(format!(
+        "{option} {}: no check has such an id; the areas are {}, and `httplab check --list` lists every id",
+        unknown
+            .iter()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+        areas.join(", ")
+    ))
+}
+
+/// On a terminal, one status line on stderr that each finished check replaces; nothing when
+/// stderr is not a terminal.
+pub fn progress_printer() -> impl FnMut(&CheckResult, usize, usize) {
+    let live = std::io::stderr().is_terminal();
+    move |result, done, total| {
+        if !live {
+            return;
+        }
+        let mark = match result.verdict {
+            Verdict::Pass => "✓",
+            Verdict::Fail => "✗",
+            Verdict::Warn => "!",
+            Verdict::Skip => "-",
+        };
+        let mut stderr = std::io::stderr().lock();
+        let _ = write!(
+            stderr,
+            "\r\x1b[K[{done}/{total}] {mark} {} ({:.1} s)",
+            result.check.id,
+            result.elapsed.as_secs_f64()
+        );
+        if done == total {
+            let _ = write!(stderr, "\r\x1b[K");
+        }
+        let _ = stderr.flush();
+    }
+}
+
+fn write_file(path: &Path, text: &str) -> bool {
+    match std::fs::write(path, text) {
+        Ok(()) => true,
+        Err(error) => {
+            eprintln!("httplab: cannot write {}: {error}", path.display());
+            false
         }
     }
-    ExitCode::from(suite.exit_code())
+}
+
+/// Each check's transcripts into DIR/<id>.txt.
+fn record(dir: &Path, suite: &Suite) -> bool {
+    if let Err(error) = std::fs::create_dir_all(dir) {
+        eprintln!("httplab: cannot create {}: {error}", dir.display());
+        return false;
+    }
+    suite.results.iter().all(|result| {
+        let text: String = result
+            .transcripts
+            .iter()
+            .map(|t| t.render(RenderOptions::FULL) + "\n")
+            .collect();
+        write_file(&dir.join(format!("{}.txt", result.check.id)), &text)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::target;
+
+    fn t(words: &[&str]) -> Result<(String, u16), String> {
+        target(&words.iter().map(|w| w.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn targets() {
+        assert_eq!(t(&[]), Ok(("127.0.0.1".into(), 6789)));
+        assert_eq!(t(&["localhost"]), Ok(("localhost".into(), 6789)));
+        assert_eq!(t(&["::1", "8080"]), Ok(("::1".into(), 8080)));
+        assert_eq!(
+            t(&["http://127.0.0.1:6789/"]),
+            Ok(("127.0.0.1".into(), 6789))
+        );
+        assert_eq!(t(&["http://[::1]:81/x"]), Ok(("::1".into(), 81)));
+        assert_eq!(t(&["http://example.org"]), Ok(("example.org".into(), 80)));
+        assert!(t(&["https://x/"]).unwrap_err().contains("plain HTTP"));
+        assert!(t(&["h", "0"]).is_err());
+        assert!(t(&["h", "port"]).is_err());
+    }
 }

@@ -207,6 +207,20 @@ pub fn read_response(
     timeout: Duration,
     linger: Option<Duration>,
 ) -> (Vec<u8>, Ending) {
+    read_response_within(connection, pending, request_was_head, timeout, linger, None)
+}
+
+/// As [`read_response`]; and once the head is complete, a body that runs until the close
+/// (no Content-Length, not chunked) ends after `quiet` with nothing new, instead of waiting
+/// for the whole `timeout`: a server that never closes then costs `quiet`, not `timeout`.
+pub fn read_response_within(
+    connection: &mut RecordingStream,
+    pending: &mut Vec<u8>,
+    request_was_head: bool,
+    timeout: Duration,
+    linger: Option<Duration>,
+    quiet: Option<Duration>,
+) -> (Vec<u8>, Ending) {
     loop {
         if let Some(length) = message::complete_length(pending, request_was_head) {
             let Some(linger) = linger else {
@@ -223,7 +237,11 @@ pub fn read_response(
             };
             return (std::mem::take(pending), ending);
         }
-        match connection.receive(pending, timeout) {
+        let wait = match quiet {
+            Some(quiet) if message::head_end(pending).is_some() => quiet.min(timeout),
+            _ => timeout,
+        };
+        match connection.receive(pending, wait) {
             Received::Bytes(_) => {}
             Received::PeerClosed => return (std::mem::take(pending), Ending::Closed),
             Received::Reset => return (std::mem::take(pending), Ending::Reset),

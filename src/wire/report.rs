@@ -32,12 +32,17 @@ impl Style {
         }
     }
 
-    fn paint(&self, code: &str, text: &str) -> String {
+    /// `text` in the ANSI colour or attribute `code`, when colours are on.
+    pub fn paint(&self, code: &str, text: &str) -> String {
         if self.color {
             format!("\x1b[{code}m{text}\x1b[0m")
         } else {
             text.to_string()
         }
+    }
+
+    pub fn bold(&self, text: &str) -> String {
+        self.paint("1", text)
     }
 
     pub fn heading(&self, text: &str) -> String {

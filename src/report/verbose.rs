@@ -1,11 +1,10 @@
-//! The report: h2spec-style text grouped by area, or JSON for programs.
+//! `check --verbose`: every check with its own detail, h2spec-style, grouped by area —
+//! expected, got, and the evidence bytes of each failure.
 
 use std::fmt::Write;
 
-use serde::Serialize;
-
-use super::runner::Suite;
-use super::{Check, Judgement, Level, Verdict};
+use crate::check::runner::Suite;
+use crate::check::{Check, Judgement, Level, Verdict};
 use crate::render::{hexdump, visible};
 use crate::wire::report::Style;
 
@@ -117,6 +116,7 @@ fn render_area(
                 expected,
                 got,
                 evidence,
+                ..
             } => render_failure(out, check, expected, got, evidence),
         }
     }
@@ -153,8 +153,8 @@ fn render_failure(out: &mut String, check: &Check, expected: &str, got: &str, ev
 
 /// Why checks did not run, if they did not, and the counts.
 fn render_ending(out: &mut String, suite: &Suite) {
-    if let Some(why) = &suite.silent {
-        let _ = writeln!(out, "No check could run: {why}.\n");
+    if let Some(silence) = &suite.silent {
+        let _ = writeln!(out, "No check could run: {}.\n", silence.why);
     }
     if let Some(dead) = suite.died_after {
         let _ = writeln!(
@@ -172,91 +172,4 @@ fn render_ending(out: &mut String, suite: &Suite) {
         suite.count(Verdict::Skip),
         suite.elapsed.as_secs_f64()
     );
-}
-
-#[derive(Serialize)]
-struct JsonReport<'a> {
-    target: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    unreachable: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    silent: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    died_after: Option<&'a str>,
-    checks: Vec<JsonCheck<'a>>,
-    passed: usize,
-    failed: usize,
-    warnings: usize,
-    skipped: usize,
-    seconds: f64,
-}
-
-#[derive(Serialize)]
-struct JsonCheck<'a> {
-    id: &'a str,
-    level: Level,
-    result: Verdict,
-    title: &'a str,
-    reference: &'a str,
-    expected: Option<&'a str>,
-    got: Option<&'a str>,
-    evidence: Option<JsonEvidence>,
-    note: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct JsonEvidence {
-    hex: String,
-    text: String,
-}
-
-/// The machine-readable report.
-pub fn render_json(suite: &Suite) -> String {
-    let checks = suite
-        .results
-        .iter()
-        .map(|r| {
-            let (expected, got, evidence, note) = match &r.judgement {
-                Judgement::Pass { note } => (None, None, None, note.as_deref()),
-                Judgement::Skip { why } => (None, None, None, Some(why.as_str())),
-                Judgement::Fail {
-                    expected,
-                    got,
-                    evidence,
-                } => (
-                    Some(expected.as_str()),
-                    Some(got.as_str()),
-                    (!evidence.is_empty()).then(|| JsonEvidence {
-                        hex: hex::encode(evidence),
-                        text: visible(evidence),
-                    }),
-                    None,
-                ),
-            };
-            JsonCheck {
-                id: r.check.id,
-                level: r.check.level,
-                result: r.verdict,
-                title: r.check.title,
-                reference: r.check.reference,
-                expected,
-                got,
-                evidence,
-                note,
-            }
-        })
-        .collect();
-    let report = JsonReport {
-        target: &suite.target,
-        unreachable: suite.unreachable.as_deref(),
-        silent: suite.silent.as_deref(),
-        died_after: suite.died_after,
-        checks,
-        passed: suite.count(Verdict::Pass),
-        failed: suite.count(Verdict::Fail),
-        warnings: suite.count(Verdict::Warn),
-        skipped: suite.count(Verdict::Skip),
-        seconds: suite.elapsed.as_secs_f64(),
-    };
-    serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
 }

@@ -1,0 +1,308 @@
+//! From check results to root causes, pure: which bug explains which failures, in the order
+//! to fix them, with the evidence of one conversation each.
+//!
+//! A failure names its cause when its check can tell ([`Judgement::because`]); the server's
+//! deaths and a server that never answered are causes of their own; any other failure is
+//! its own cause, with its check's fix. Causes are ordered by part (what the assignment
+//! requires first), failures before warnings, then in the order of [`CAUSES`].
+
+use super::causes::{self, CAUSES};
+use super::runner::{CheckResult, Suite};
+use super::{Judgement, Part, Verdict};
+use crate::render::visible;
+use crate::wire::message;
+use crate::wire::transcript::{EventKind, Transcript};
+
+/// One root cause, and what it explains.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cause {
+    /// A shared cause's id (`bare-lf`, `crash`, ...) or, for a check that is its own cause,
+    /// the check's id.
+    pub id: String,
+    /// What the server does wrong.
+    pub title: String,
+    /// Why it breaks a client.
+    pub why: String,
+    /// What to change.
+    pub fix: String,
+    /// The part of the work it belongs to: the most required part among its checks.
+    pub part: Part,
+    /// Every check it explains only warns (a SHOULD).
+    pub warning: bool,
+    /// The checks whose failure it explains.
+    pub checks: Vec<&'static str>,
+    /// The checks that could not run because of it (the server was down).
+    pub blocked: Vec<&'static str>,
+    /// One conversation that shows it.
+    pub evidence: Option<Evidence>,
+    /// More to know: the server's traceback, for a crash.
+    pub detail: Option<String>,
+}
+
+/// The bytes of one conversation: what httplab sent and what came back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Evidence {
+    /// The check it comes from (empty for the first request of the run).
+    pub check: &'static str,
+    pub request: Vec<u8>,
+    pub response: Vec<u8>,
+    /// Where in the response the fault shows (the first bare LF, the Content-Length line,
+    /// the end of the body): a short rendering shows that place.
+    pub focus: usize,
+}
+
+impl Evidence {
+    fn of(check: &'static str, transcript: &Transcript) -> Evidence {
+        Evidence {
+            check,
+            request: transcript.sent(),
+            response: transcript.received(),
+            focus: 0,
+        }
+    }
+}
+
+/// Where the fault of cause `id` shows in `response`.
+fn focus(id: &str, response: &[u8]) -> usize {
+    let find = |needle: &[u8]| {
+        response
+            .windows(needle.len())
+            .position(|w| w.eq_ignore_ascii_case(needle))
+    };
+    let found = match id {
+        "bare-lf" => response
+            .iter()
+            .enumerate()
+            .position(|(i, b)| *b == b'\n' && (i == 0 || response[i - 1] != b'\r')),
+        "length-in-characters" => find(b"content-length"),
+        "bytes-after-body" => message::head_end(response).and_then(|head| {
+            let declared = message::field(&response[..head], "content-length")?;
+            let declared: usize = std::str::from_utf8(declared).ok()?.trim().parse().ok()?;
+            Some(head + declared)
+        }),
+        _ => None,
+    };
+    found.unwrap_or(0).min(response.len().saturating_sub(1))
+}
+
+/// The root causes of a run's failures, in the order to fix them.
+pub fn diagnose(suite: &Suite) -> Vec<Cause> {
+    let mut found: Vec<Cause> = Vec::new();
+    if let Some(silence) = &suite.silent {
+        let id = if silence.reads_until_close {
+            "reads-until-close"
+        } else {
+            "never-answers"
+        };
+        let mut cause = shared(id);
+        cause.blocked = suite.results.iter().map(|r| r.check.id).collect();
+        cause.evidence = Some(Evidence::of("", &silence.transcript));
+        found.push(cause);
+    }
+    for (index, death) in suite.deaths.iter().enumerate() {
+        found.push(crash(suite, index, death));
+    }
+    for result in &suite.results {
+        if !matches!(result.verdict, Verdict::Fail | Verdict::Warn) || result.death.is_some() {
+            continue;
+        }
+        let Judgement::Fail { cause, .. } = &result.judgement else {
+            continue;
+        };
+        let id = cause.unwrap_or(result.check.id);
+        match found.iter_mut().find(|c| c.id == id) {
+            Some(existing) => add(existing, result),
+            None => {
+                let mut cause = match cause {
+                    Some(id) => shared(id),
+                    None => own(result),
+                };
+                add(&mut cause, result);
+                cause.part = result.check.part;
+                cause.warning = result.verdict == Verdict::Warn;
+                found.push(cause);
+            }
+        }
+    }
+    found.sort_by_key(|cause| {
+        let silence_or_crash =
+            ["reads-until-close", "never-answers", "crash"].contains(&cause.id.as_str());
+        (
+            !silence_or_crash,
+            cause.part,
+            cause.warning,
+            causes::rank(&cause.id),
+            catalogue_position(cause.checks.first().copied()),
+        )
+    });
+    found
+}
+
+/// Adds a failed check to the cause that explains it.
+fn add(cause: &mut Cause, result: &CheckResult) {
+    if cause.checks.is_empty() {
+        cause.evidence = evidence(result).map(|mut evidence| {
+            evidence.focus = focus(&cause.id, &evidence.response);
+            evidence
+        });
+    }
+    cause.checks.push(result.check.id);
+    cause.part = cause.part.min(result.check.part);
+    cause.warning = cause.warning && result.verdict == Verdict::Warn;
+}
+
+/// A shared cause, not yet explaining anything.
+fn shared(id: &str) -> Cause {
+    let def = causes::find(id).unwrap_or(&CAUSES[0]);
+    Cause {
+        id: def.id.to_string(),
+        title: def.title.to_string(),
+        why: def.why.to_string(),
+        fix: def.fix.to_string(),
+        part: Part::One,
+        warning: false,
+        checks: Vec::new(),
+        blocked: Vec::new(),
+        evidence: None,
+        detail: None,
+    }
+}
+
+/// A check that fails for a reason of its own.
+fn own(result: &CheckResult) -> Cause {
+    let check = result.check;
+    let why = match &result.judgement {
+        Judgement::Fail { expected, got, .. } => format!("Expected {expected}; got {got}."),
+        _ => String::new(),
+    };
+    let mut title = check.title.to_string();
+    if let Some(first) = title.get(..1) {
+        title.replace_range(..1, &first.to_lowercase());
+    }
+    Cause {
+        id: check.id.to_string(),
+        title: format!("Not yet: {title}"),
+        why,
+        fix: check.fix.to_string(),
+        part: check.part,
+        warning: true,
+        checks: Vec::new(),
+        blocked: Vec::new(),
+        evidence: None,
+        detail: None,
+    }
+}
+
+/// The server died during a check.
+fn crash(suite: &Suite, index: usize, death: &super::runner::Death) -> Cause {
+    let result = suite.results.iter().find(|r| r.death == Some(index));
+    let trigger = result.and_then(trigger);
+    let mut cause = shared("crash");
+    let on = match &trigger {
+        Some(t) if t.request.is_empty() => "a connection closed without sending a byte".to_string(),
+        Some(t) => format!("\"{}\"", first_line(&t.request)),
+        None => format!("a request of {}", death.during),
+    };
+    cause.title = if death.stderr.is_some() {
+        format!("The server crashed on {on}")
+    } else {
+        format!("The server stopped answering after {on}")
+    };
+    if trigger.as_ref().is_some_and(|t| t.request.is_empty()) {
+        cause.why = "When a client connects and closes without sending anything (a browser's spare connection does this), recv() returns b''. Code that then takes the request apart (message.split()[1]) raises an exception that nothing catches, and the whole server stops.".into();
+        cause.fix = "If recv() returns b'', close that connection and go back to accept(). And handle each connection inside try/except Exception, so that one bad request never stops the server.".into();
+    }
+    if let Some(result) = result {
+        cause.part = result.check.part;
+        cause.checks.push(result.check.id);
+    }
+    if !death.restarted {
+        cause.blocked = suite
+            .results
+            .iter()
+            .filter(|r| r.verdict == Verdict::Skip && skipped_as_down(r))
+            .map(|r| r.check.id)
+            .collect();
+    }
+    cause.evidence = trigger;
+    cause.detail = Some(match &death.stderr {
+        Some(stderr) if !stderr.trim().is_empty() => {
+            format!(
+                "It {}. Its last words (stderr):\n{}",
+                death.how,
+                stderr.trim_end()
+            )
+        }
+        Some(_) => format!("It {}, and wrote nothing to stderr.", death.how),
+        None => format!(
+            "It {} during {}; run it with `check --run` to see its traceback.",
+            death.how, death.during
+        ),
+    });
+    cause
+}
+
+fn skipped_as_down(result: &CheckResult) -> bool {
+    matches!(&result.judgement, Judgement::Skip { why } if why.starts_with("server down"))
+}
+
+/// The conversation during which the server died: the last one that connected and got no
+/// answer (the runner's own "are you still there?" found the port closed: it never connected).
+fn trigger(result: &CheckResult) -> Option<Evidence> {
+    let connected = |t: &&Transcript| {
+        t.events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::Connect { .. }))
+    };
+    let unanswered = result
+        .transcripts
+        .iter()
+        .rev()
+        .filter(connected)
+        .find(|t| t.received().is_empty())
+        .or(result.transcripts.last())?;
+    Some(Evidence::of(result.check.id, unanswered))
+}
+
+/// The conversation a failure's evidence comes from: the one whose response starts with the
+/// bytes the check kept, else the last one that got no answer, else the first.
+fn evidence(result: &CheckResult) -> Option<Evidence> {
+    let kept = match &result.judgement {
+        Judgement::Fail { evidence, .. } => evidence.as_slice(),
+        _ => &[],
+    };
+    let prefix = &kept[..kept.len().min(16)];
+    let transcripts = &result.transcripts;
+    let chosen = if prefix.is_empty() {
+        transcripts
+            .iter()
+            .rev()
+            .find(|t| t.received().is_empty() && !t.sent().is_empty())
+    } else {
+        transcripts.iter().find(|t| contains(&t.received(), prefix))
+    };
+    chosen
+        .or(transcripts.first())
+        .map(|t| Evidence::of(result.check.id, t))
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The first line of a request, made visible, for a title.
+pub fn first_line(request: &[u8]) -> String {
+    let end = request
+        .iter()
+        .position(|b| *b == b'\n')
+        .unwrap_or(request.len());
+    let line = visible(&request[..end.min(80)]);
+    line.trim_end_matches("\\r").to_string()
+}
+
+fn catalogue_position(id: Option<&str>) -> usize {
+    super::catalogue::CHECKS
+        .iter()
+        .position(|c| Some(c.id) == id)
+        .unwrap_or(usize::MAX)
+}

@@ -1,0 +1,7 @@
+//! Renderings of a `check` run, each from the same [`Suite`](crate::check::runner::Suite)
+//! and its causes: the teaching report (text, the default), every check's own detail
+//! (`--verbose`), JSON for programs (`--json`).
+
+pub mod json;
+pub mod text;
+pub mod verbose;
