@@ -46,8 +46,22 @@ pub fn get(path: &str) -> Option<&'static [u8]> {
         .map(|(_, bytes)| *bytes)
 }
 
+/// The fixtures that `dir` already holds with other content (a student's own
+/// `helloWorld.html`, say): writing would overwrite them.
+pub fn conflicts(dir: &Path) -> Vec<&'static str> {
+    FILES
+        .iter()
+        .filter(|(path, bytes)| {
+            std::fs::read(dir.join(path)).is_ok_and(|existing| existing != *bytes)
+                || dir.join(path).is_dir()
+        })
+        .map(|(path, _)| *path)
+        .collect()
+}
+
 /// Writes every fixture under `dir`, creating folders as needed. Existing files with the
-/// same names are replaced; nothing else in `dir` is touched.
+/// same names are replaced ([`conflicts`] says which differ); nothing else in `dir` is
+/// touched.
 pub fn write_to(dir: &Path) -> io::Result<usize> {
     for (path, bytes) in FILES {
         let target = dir.join(path);

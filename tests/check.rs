@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::peers::{self, Peer};
 use httplab::check::runner::Suite;
-use httplab::check::{Docroot, SuiteConfig, Verdict, run};
+use httplab::check::{Docroot, Part, SuiteConfig, Verdict, run};
 use httplab::report;
 use httplab::wire::report::Style;
 
@@ -272,7 +272,7 @@ fn a_server_that_never_answers_is_done_with_quickly() {
 }
 
 #[test]
-fn nothing_listening_is_exit_status_2() {
+fn nothing_listening_is_exit_status_3() {
     let suite = check(peers::free_port());
     assert!(
         suite
@@ -280,7 +280,7 @@ fn nothing_listening_is_exit_status_2() {
             .as_deref()
             .is_some_and(|w| w.contains("nothing listens"))
     );
-    assert_eq!(suite.exit_code(), 2);
+    assert_eq!(suite.exit_code(), 3);
 }
 
 #[test]
@@ -306,4 +306,172 @@ fn a_docroot_without_a_fixture_skips_the_checks_that_need_it() {
     assert_eq!(verdicts["assignment.parallel"], Skip);
     assert_eq!(verdicts["wire.binary"], Skip);
     assert_eq!(verdicts.len(), 5, "--only takes prefixes: {verdicts:?}");
+}
+
+/// What a careful student's server leaves out, beyond the assignment: HEAD, the refusals
+/// RFC 9112 asks for, redirects, percent-decoding, the conditional GET.
+const CAREFUL_BEYOND: &[&str] = &[
+    "http.absolute-form",
+    "http.conflicting-length",
+    "http.directory",
+    "http.head",
+    "http.host-required",
+    "http.method-not-allowed",
+    "http.not-modified",
+    "http.percent-decoding",
+    "http.unknown-method",
+    "http.version",
+    "http.whitespace-before-colon",
+    "robust.garbage",
+];
+
+/// A student-like server (tests/peers/students/), its planted bugs as the causes `check`
+/// must name (in the order to fix them, and no other), and how its run is configured.
+struct Student {
+    script: &'static str,
+    part_two: bool,
+    causes: &'static [&'static str],
+    /// Words the first cause's title must hold (what a crash happened on).
+    title_has: &'static str,
+    beyond: &'static [&'static str],
+}
+
+const STUDENTS: &[Student] = &[
+    Student {
+        script: "students/skeleton.py",
+        part_two: false,
+        causes: &["bare-lf", "bytes-after-body", "tiny-sends"],
+        title_has: "\\n instead of \\r\\n",
+        beyond: CAREFUL_BEYOND,
+    },
+    Student {
+        script: "students/threaded_chars.py",
+        part_two: true,
+        causes: &["length-in-characters", "never-closes"],
+        title_has: "characters, not bytes",
+        beyond: CAREFUL_BEYOND,
+    },
+    Student {
+        script: "students/eof_reader.py",
+        part_two: true,
+        causes: &["reads-until-close"],
+        title_has: "waits for the client to close",
+        beyond: &[],
+    },
+    Student {
+        script: "students/crash_on_empty.py",
+        part_two: false,
+        causes: &["crash"],
+        title_has: "a connection closed without sending a byte",
+        beyond: CAREFUL_BEYOND,
+    },
+    Student {
+        script: "students/crash_on_png.py",
+        part_two: false,
+        causes: &["crash"],
+        title_has: "GET /logo.png",
+        // Garbage comes after the crash: not run.
+        beyond: &[
+            "http.absolute-form",
+            "http.conflicting-length",
+            "http.directory",
+            "http.head",
+            "http.host-required",
+            "http.method-not-allowed",
+            "http.not-modified",
+            "http.percent-decoding",
+            "http.unknown-method",
+            "http.version",
+            "http.whitespace-before-colon",
+        ],
+    },
+];
+
+/// Each student-like server: its causes are its planted bugs, one to one, in the order to
+/// fix them, with nothing else; the report fits in 120 lines and leads with the verdict.
+#[test]
+fn each_student_servers_causes_are_its_planted_bugs() {
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let runs: Vec<_> = STUDENTS
+            .iter()
+            .map(|student| scope.spawn(move || judge_student(student)))
+            .collect();
+        runs.into_iter().filter_map(|r| r.join().unwrap()).collect()
+    });
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+fn judge_student(student: &Student) -> Option<String> {
+    let peer = peers::seed_server(student.script);
+    let suite = run(&SuiteConfig {
+        part_two: student.part_two,
+        ..SuiteConfig::new("127.0.0.1", peer.port)
+    });
+    let text = report::text::render(&suite, Style { color: false });
+    let causes: Vec<&str> = suite
+        .causes
+        .iter()
+        .filter(|c| c.part != Part::Beyond)
+        .map(|c| c.id.as_str())
+        .collect();
+    let mut beyond: Vec<&str> = suite
+        .causes
+        .iter()
+        .filter(|c| c.part == Part::Beyond)
+        .map(|c| c.id.as_str())
+        .collect();
+    beyond.sort();
+    let mut wrong = Vec::new();
+    if causes != student.causes {
+        wrong.push(format!("causes {causes:?}, planted {:?}", student.causes));
+    }
+    if beyond != student.beyond {
+        wrong.push(format!("beyond the assignment {beyond:?}"));
+    }
+    if !suite.causes[0].title.contains(student.title_has) {
+        wrong.push(format!("first cause titled {:?}", suite.causes[0].title));
+    }
+    let lines = text.lines().count();
+    if lines > 120 {
+        wrong.push(format!("{lines} lines"));
+    }
+    if !text.lines().nth(2).is_some_and(|l| l.starts_with("Part 1")) {
+        wrong.push("the verdict of part 1 is not at the top".into());
+    }
+    if suite.exit_code() != 1 {
+        wrong.push(format!("exit status {}", suite.exit_code()));
+    }
+    (!wrong.is_empty()).then(|| format!("{}: {}\n{text}", student.script, wrong.join("; ")))
+}
+
+/// The seed's servers, as they are: their report fits in 120 lines too, and names their
+/// bugs as causes.
+#[test]
+fn the_seeds_reports_teach_in_120_lines() {
+    for (script, part_two) in [("seed_server.py", false), ("seed_threaded_server.py", true)] {
+        let peer = peers::seed_server(script);
+        let suite = run(&SuiteConfig {
+            part_two,
+            timeout: Duration::from_secs(2),
+            ..SuiteConfig::new("127.0.0.1", peer.port)
+        });
+        let text = report::text::render(&suite, Style { color: false });
+        assert!(
+            text.lines().count() <= 120,
+            "{script}: {} lines\n{text}",
+            text.lines().count()
+        );
+        let causes: Vec<&str> = suite.causes.iter().map(|c| c.id.as_str()).collect();
+        for cause in [
+            "status-line-prefix",
+            "no-head-end",
+            "bare-lf",
+            "length-in-characters",
+            "single-recv",
+            "tiny-sends",
+            "reason-phrase",
+        ] {
+            assert!(causes.contains(&cause), "{script}: {cause} in {causes:?}");
+        }
+    }
 }

@@ -300,6 +300,7 @@ fn check_writes_a_json_report_and_exits_by_its_verdict() {
         "127.0.0.1",
         &port,
         "--json",
+        "-",
         "--only",
         "assignment,wire.crlf",
     ]);
@@ -310,10 +311,14 @@ fn check_writes_a_json_report_and_exits_by_its_verdict() {
     for key in ["failed", "warnings", "skipped"] {
         assert_eq!(report[key], 0, "{key}");
     }
+    assert_eq!(report["parts"]["one"], true);
+    assert_eq!(report["causes"].as_array().map(Vec::len), Some(0));
     let first = &report["checks"][0];
     for key in [
         "id",
         "level",
+        "part",
+        "cause",
         "result",
         "title",
         "reference",
@@ -340,10 +345,11 @@ fn check_writes_a_json_report_and_exits_by_its_verdict() {
         &port,
         "--only",
         "wire.status-line",
+        "--verbose",
         "--record",
         record.path().to_str().unwrap(),
     ]);
-    assert_eq!(output.status.code(), Some(1), "a MUST failed");
+    assert_eq!(output.status.code(), Some(1), "a part 1 check failed");
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(
         text.contains("✗ wire.status-line") && text.contains("1 byte(s) before HTTP/"),
@@ -361,7 +367,97 @@ fn check_writes_a_json_report_and_exits_by_its_verdict() {
     terminate(&mut flawed);
 
     let nothing = httplab(&["check", "127.0.0.1", &port]);
-    assert_eq!(nothing.status.code(), Some(2), "nothing listens any more");
+    assert_eq!(nothing.status.code(), Some(3), "nothing listens any more");
+    let text = String::from_utf8_lossy(&nothing.stdout);
+    assert!(text.contains("nothing listens"), "{text}");
+}
+
+#[test]
+fn check_teaches_by_default_and_writes_json_beside_the_text() {
+    let serving = spawn_serve(
+        Path::new("fixtures"),
+        &["--quiet", "--flaw", "bare-lf,leading-space"],
+        Stdio::null(),
+    )
+    .unwrap();
+    let mut flawed = Running(serving.child);
+    let url = format!("http://127.0.0.1:{}/", serving.port);
+    let json = tempfile::NamedTempFile::new().unwrap();
+    let output = httplab(&["check", &url, "--json", json.path().to_str().unwrap()]);
+    terminate(&mut flawed);
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[2].starts_with("Part 1 — the web server: not done yet — 2 causes"),
+        "the verdict first: {text}"
+    );
+    assert!(
+        lines[3].contains("1. Something comes before HTTP/"),
+        "{text}"
+    );
+    assert!(
+        lines[4].contains("2. Lines of the head end in \\n"),
+        "{text}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(json.path()).unwrap()).unwrap();
+    let causes: Vec<&str> = report["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(causes, ["status-line-prefix", "bare-lf"]);
+    let crlf = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "wire.crlf")
+        .unwrap();
+    assert_eq!(crlf["cause"], "bare-lf");
+}
+
+#[test]
+fn check_refuses_bad_arguments_with_a_usage_error() {
+    for (args, says) in [
+        (&["--only", "assignmnet"][..], "no check has such an id"),
+        (&["--skip", "wire.crfl"][..], "no check has such an id"),
+        (&["--timeout", "0"][..], "more than 0"),
+        (&["--timeout", "9999"][..], "more than the 120 s"),
+        (&["https://127.0.0.1/"][..], "plain HTTP"),
+        (&["127.0.0.1", "99999"][..], ""),
+        (&["--part", "3"][..], ""),
+    ] {
+        let output = httplab(&[&["check"][..], args].concat());
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn fixtures_refuses_to_overwrite_a_students_own_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mine = dir.path().join("helloWorld.html");
+    std::fs::write(&mine, "<p>my own page</p>").unwrap();
+    let output = httplab(&["fixtures", dir.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("helloWorld.html") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&mine).unwrap(),
+        "<p>my own page</p>"
+    );
+    assert!(!dir.path().join("logo.png").exists(), "nothing written");
+    // Files already identical are no conflict; --force overwrites the others.
+    let output = httplab(&["fixtures", "--force", dir.path().to_str().unwrap()]);
+    assert!(output.status.success());
+    let again = httplab(&["fixtures", dir.path().to_str().unwrap()]);
+    assert!(again.status.success(), "the same files again: no conflict");
 }
 
 #[test]

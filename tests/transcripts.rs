@@ -300,3 +300,98 @@ fn probe_names_every_fault_of_a_broken_server() {
         report.transcript.summary(false)
     );
 }
+
+/// A one-connection server running `serve` on each accepted connection, for `count`
+/// connections; the handle ends when they are served.
+fn scripted_server(
+    count: usize,
+    serve: impl Fn(std::net::TcpStream) + Send + 'static,
+) -> (u16, thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = thread::spawn(move || {
+        for _ in 0..count {
+            let (stream, _) = listener.accept().unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            serve(stream);
+        }
+    });
+    (port, handle)
+}
+
+const HELLO_RESPONSE: &[u8] =
+    b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello";
+
+/// Reads one request head (until the empty line, or the client's close).
+fn read_head(stream: &mut std::net::TcpStream) -> Vec<u8> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => break,
+        }
+    }
+    head
+}
+
+#[test]
+fn probe_names_a_server_that_never_closes_although_asked() {
+    let (port, server) = scripted_server(1, |mut stream| {
+        read_head(&mut stream);
+        stream.write_all(HELLO_RESPONSE).unwrap();
+        thread::sleep(Duration::from_millis(600)); // holds the connection past the linger
+    });
+    let report = probe(&config(port, "/")).unwrap();
+    server.join().unwrap();
+    let analysis = &report.exchanges[0].analysis;
+    assert!(analysis.has("no-close"), "{:#?}", analysis.findings);
+
+    // The same server when the client did not ask for the close: nothing to say.
+    let (port, server) = scripted_server(1, |mut stream| {
+        read_head(&mut stream);
+        stream.write_all(HELLO_RESPONSE).unwrap();
+        thread::sleep(Duration::from_millis(600));
+    });
+    let mut keep = config(port, "/");
+    keep.headers = vec![("Connection".into(), "keep-alive".into())];
+    let report = probe(&keep).unwrap();
+    server.join().unwrap();
+    assert!(!report.exchanges[0].analysis.has("no-close"));
+}
+
+#[test]
+fn probe_names_a_server_that_closes_after_promising_keep_alive() {
+    let (port, server) = scripted_server(1, |mut stream| {
+        read_head(&mut stream);
+        stream.write_all(HELLO_RESPONSE).unwrap(); // no Connection: close, then the close
+    });
+    let mut two = config(port, "/");
+    two.repeat = 2;
+    let report = probe(&two).unwrap();
+    server.join().unwrap();
+    assert_eq!(report.exchanges.len(), 2);
+    let second = &report.exchanges[1].analysis;
+    assert!(second.has("closed-unannounced"), "{:#?}", second.findings);
+}
+
+#[test]
+fn probe_names_a_server_that_reads_until_the_client_closes() {
+    let (port, server) = scripted_server(2, |mut stream| {
+        let mut all = Vec::new();
+        let _ = stream.read_to_end(&mut all); // until the client's FIN (or the 5 s bound)
+        let _ = stream.write_all(HELLO_RESPONSE);
+    });
+    let mut quick = config(port, "/");
+    quick.timeout = Duration::from_millis(800);
+    let report = probe(&quick).unwrap();
+    server.join().unwrap();
+    let analysis = &report.exchanges[0].analysis;
+    assert!(
+        analysis.has("reads-until-close"),
+        "{:#?}",
+        analysis.findings
+    );
+}

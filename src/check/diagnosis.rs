@@ -306,3 +306,129 @@ fn catalogue_position(id: Option<&str>) -> usize {
         .position(|c| Some(c.id) == id)
         .unwrap_or(usize::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::check::catalogue::CHECKS;
+    use crate::check::runner::Death;
+
+    fn check(id: &str) -> &'static super::super::Check {
+        CHECKS.iter().find(|c| c.id == id).unwrap()
+    }
+
+    fn result(id: &str, verdict: Verdict, cause: Option<&'static str>) -> CheckResult {
+        let judgement = match verdict {
+            Verdict::Pass => Judgement::pass(),
+            Verdict::Skip => Judgement::skip("server down: it stopped answering after x"),
+            _ => {
+                let failed = Judgement::fail("this", "that", b"HTTP/1.1 200 OK\n");
+                match cause {
+                    Some(cause) => failed.because(cause),
+                    None => failed,
+                }
+            }
+        };
+        CheckResult {
+            check: check(id),
+            judgement,
+            verdict,
+            transcripts: Vec::new(),
+            elapsed: Duration::ZERO,
+            death: None,
+        }
+    }
+
+    fn suite(results: Vec<CheckResult>) -> Suite {
+        Suite {
+            target: "127.0.0.1:6789".into(),
+            results,
+            died_after: None,
+            deaths: Vec::new(),
+            unreachable: None,
+            silent: None,
+            causes: Vec::new(),
+            part_two: true,
+            strict: false,
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    fn ids(causes: &[Cause]) -> Vec<&str> {
+        causes.iter().map(|c| c.id.as_str()).collect()
+    }
+
+    #[test]
+    fn one_cause_explains_every_check_it_names_and_each_other_failure_is_its_own() {
+        let suite = suite(vec![
+            result("http.keep-alive", Verdict::Fail, Some("never-closes")),
+            result("http.connection-close", Verdict::Fail, Some("never-closes")),
+            result("wire.crlf", Verdict::Fail, Some("bare-lf")),
+            result("http.host-required", Verdict::Fail, None),
+            result("wire.segments", Verdict::Warn, Some("tiny-sends")),
+            result("assignment.get", Verdict::Pass, None),
+        ]);
+        let causes = diagnose(&suite);
+        // Part 1 first (failures, then warnings), in the order of CAUSES; then beyond.
+        assert_eq!(
+            ids(&causes),
+            [
+                "bare-lf",
+                "never-closes",
+                "tiny-sends",
+                "http.host-required"
+            ]
+        );
+        let never = &causes[1];
+        assert_eq!(never.checks, ["http.keep-alive", "http.connection-close"]);
+        assert_eq!(never.part, Part::One, "connection-close is part 1");
+        assert!(!never.warning);
+        assert!(causes[2].warning);
+        let own = &causes[3];
+        assert_eq!(own.part, Part::Beyond);
+        assert_eq!(own.fix, check("http.host-required").fix);
+        assert!(own.title.starts_with("Not yet: an HTTP/1.1 request"));
+        assert_eq!(own.why, "Expected this; got that.");
+    }
+
+    #[test]
+    fn a_death_is_a_cause_that_explains_its_check_and_the_ones_it_blocked() {
+        let mut dying = result("robust.empty-connection", Verdict::Fail, None);
+        dying.death = Some(0);
+        let mut suite = suite(vec![
+            result("wire.crlf", Verdict::Fail, Some("bare-lf")),
+            dying,
+            result("security.traversal", Verdict::Skip, None),
+        ]);
+        suite.deaths.push(Death {
+            during: "robust.empty-connection",
+            how: "exited with status 1".into(),
+            stderr: Some(
+                "Traceback (most recent call last):\nIndexError: list index out of range\n".into(),
+            ),
+            restarted: false,
+        });
+        let causes = diagnose(&suite);
+        assert_eq!(ids(&causes), ["crash", "bare-lf"], "a crash first");
+        let crash = &causes[0];
+        assert_eq!(crash.checks, ["robust.empty-connection"]);
+        assert_eq!(crash.blocked, ["security.traversal"]);
+        assert!(
+            crash.title.starts_with("The server crashed"),
+            "{}",
+            crash.title
+        );
+        assert!(crash.detail.as_deref().unwrap().contains("IndexError"));
+    }
+
+    #[test]
+    fn the_focus_is_where_the_fault_shows() {
+        let response = b"HTTP/1.1 200 OK\r\nDate: x\nContent-Length: 2\r\n\r\nabXY";
+        assert_eq!(focus("bare-lf", response), 24);
+        assert_eq!(focus("length-in-characters", response), 25);
+        assert_eq!(focus("bytes-after-body", response), response.len() - 2);
+        assert_eq!(focus("status-line-prefix", response), 0);
+    }
+}

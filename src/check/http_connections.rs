@@ -5,9 +5,8 @@ use std::time::Duration;
 
 use super::context::QUIET;
 use super::{Context, Judgement, Reply, SendOptions, expect};
-use crate::http::Version;
-use crate::http::version::ConnectionOptions;
-use crate::wire::analysis::{Ending, StatusLine};
+use crate::wire::analysis::Ending;
+use crate::wire::message::{Sender, closes_connection};
 
 /// How long to wait for a close the protocol requires, or for the answer to a second
 /// request on a connection: a server that does either does it within milliseconds, and one
@@ -19,14 +18,7 @@ fn close_wait(context: &Context) -> Duration {
 /// Whether a response ends its connection: `Connection: close`, or HTTP/1.0 without
 /// keep-alive (RFC 9112 §9.3).
 fn announces_close(reply: &Reply) -> bool {
-    let connection = reply.field("connection").unwrap_or_default();
-    let options = ConnectionOptions::read(connection.as_bytes());
-    let version = StatusLine::read(reply.first_line())
-        .and_then(|status_line| Version::from_token(status_line.version));
-    match version {
-        Some(version) => !version.persists(options),
-        None => options.close,
-    }
+    closes_connection(&reply.bytes, Sender::Server)
 }
 
 pub fn keep_alive(context: &Context) -> Judgement {

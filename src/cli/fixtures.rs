@@ -9,9 +9,26 @@ use clap::Args;
 pub struct FixturesArgs {
     /// The folder to write into (created if missing).
     pub dir: PathBuf,
+    /// Overwrite files of the same name whose content differs.
+    #[arg(long)]
+    pub force: bool,
 }
 
 pub fn run(args: FixturesArgs) -> ExitCode {
+    let conflicts = httplab::fixtures::conflicts(&args.dir);
+    if !conflicts.is_empty() && !args.force {
+        eprintln!(
+            "httplab: {} already holds {} with other content: {}; nothing was written (--force overwrites them)",
+            args.dir.display(),
+            if conflicts.len() == 1 {
+                "a file"
+            } else {
+                "files"
+            },
+            conflicts.join(", ")
+        );
+        return ExitCode::FAILURE;
+    }
     match httplab::fixtures::write_to(&args.dir) {
         Ok(count) => {
             println!(

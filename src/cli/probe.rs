@@ -140,8 +140,14 @@ fn exit_after(report: &ProbeReport, timeout: Duration) -> ExitCode {
     match report.outcome {
         ProbeEnd::Answered => ExitCode::SUCCESS,
         ProbeEnd::TimedOut => {
+            let reads_until_close = report.exchanges[0].analysis.has("reads-until-close");
+            let hint = if reads_until_close {
+                "it answered only after httplab half-closed a second connection: your server reads until the client closes; stop reading at the empty line that ends the head"
+            } else {
+                "does your server read the whole request and send an answer?"
+            };
             eprintln!(
-                "httplab: connected to {}, but no response arrived within {:.1} s — does your server read the whole request and send an answer?",
+                "httplab: connected to {}, but no response arrived within {:.1} s — {hint}",
                 report.target,
                 timeout.as_secs_f64()
             );

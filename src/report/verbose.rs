@@ -133,6 +133,7 @@ fn render_failure(out: &mut String, check: &Check, expected: &str, got: &str, ev
     );
     let _ = writeln!(out, "      expected: {expected}");
     let _ = writeln!(out, "      got:      {got}");
+    let _ = writeln!(out, "      fix:      {}", check.fix);
     if evidence.is_empty() {
         return;
     }

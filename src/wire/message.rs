@@ -190,3 +190,35 @@ mod tests {
         assert_eq!(status_code(b" HTTP/1.1 404 Found\n\n"), Some(404));
     }
 }
+
+/// Who sent a message: its version is the first word of a response's status line, the last
+/// of a request's request line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sender {
+    Client,
+    Server,
+}
+
+/// Whether the connection ends after this message (RFC 9112 §9.3): `Connection: close`, or
+/// HTTP/1.0 without `keep-alive` — the one definition, `http::version`'s, applied to bytes
+/// read leniently. A version httplab does not know closes only on `close`.
+pub fn closes_connection(bytes: &[u8], sender: Sender) -> bool {
+    use crate::http::version::{ConnectionOptions, Version};
+    let head = &bytes[..head_end(bytes).unwrap_or(bytes.len())];
+    let mut options = ConnectionOptions::default();
+    for (name, value) in fields(head) {
+        if name.eq_ignore_ascii_case(b"connection") {
+            options.add(value);
+        }
+    }
+    let first = head_lines(head).into_iter().next().unwrap_or_default();
+    let token = match sender {
+        Sender::Server => http_start(first)
+            .and_then(|start| first[start..].split(|b| *b == b' ').next().map(trim)),
+        Sender::Client => first.split(|b| *b == b' ').next_back().map(trim),
+    };
+    match token.and_then(Version::from_token) {
+        Some(version) => !version.persists(options),
+        None => options.close,
+    }
+}

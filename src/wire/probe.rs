@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::analysis::{Analysis, Ending, analyse, tiny_sends};
+use super::analysis::{Analysis, Ending, Finding, Severity, analyse, tiny_sends};
 use super::connection::{ConnectError, Received, RecordingStream, display_target};
 use super::message;
 use super::request::{connection_field, request_head};
@@ -136,20 +136,107 @@ pub fn probe(config: &ProbeConfig) -> Result<ProbeReport, (ConnectError, Transcr
     let mut exchanges = Vec::new();
     let repeat = config.repeat.max(1);
     for i in 0..repeat {
-        let exchange = exchange(&mut connection, &mut pending, config, i + 1 == repeat);
+        let mut exchange = exchange(&mut connection, &mut pending, config, i + 1 == repeat);
         let complete = exchange.ending == Ending::Complete;
+        if let Some(previous) = exchanges.last() {
+            closed_after_keep_alive(previous, &mut exchange);
+        }
         exchanges.push(exchange);
         if !complete {
             break;
         }
     }
+    if let Some(last) = exchanges.last_mut() {
+        kept_open_after_close(last, connection.transcript().peer_closed(), config.linger);
+    }
     let transcript = connection.close();
+    if exchanges[0].response.is_empty() && exchanges[0].ending == Ending::TimedOut {
+        answered_after_half_close(config, &mut exchanges[0]);
+    }
     Ok(ProbeReport {
         target: display_target(&config.host, config.port),
         outcome: ProbeEnd::after(&exchanges[0]),
         exchanges,
         transcript,
     })
+}
+
+/// The request asked for the close (`Connection: close`, or HTTP/1.0 without keep-alive) and
+/// the response came whole, but the server did not close within the linger.
+fn kept_open_after_close(last: &mut Exchange, closed: bool, linger: Duration) {
+    let asked = message::closes_connection(&last.request, message::Sender::Client);
+    if asked && !closed && last.ending == Ending::Complete && !last.response.is_empty() {
+        last.analysis.findings.push(Finding {
+            severity: Severity::Fault,
+            id: "no-close",
+            message: format!(
+                "the request asked for the close, but the connection was still open {} ms after the \
+                 response: the server never closes it (a client that reads until the close waits \
+                 forever); close the socket after the response",
+                linger.as_millis()
+            ),
+        });
+    }
+}
+
+/// The previous response kept the connection open (it did not say `Connection: close`), yet
+/// the server closed it instead of answering the next request.
+fn closed_after_keep_alive(previous: &Exchange, next: &mut Exchange) {
+    if !message::closes_connection(&previous.response, message::Sender::Server)
+        && !previous.response.is_empty()
+        && next.response.is_empty()
+        && matches!(next.ending, Ending::Closed | Ending::Reset)
+    {
+        next.analysis.findings.push(Finding {
+            severity: Severity::Fault,
+            id: "closed-unannounced",
+            message:
+                "the previous response did not say Connection: close (so the connection stays \
+                      open for the next request), but the server closed it: send Connection: close \
+                      on a response after which you close"
+                    .into(),
+        });
+    }
+}
+
+/// Nothing came back: a second connection sends the same request and half-closes; an answer
+/// then means the server reads until the client closes.
+fn answered_after_half_close(config: &ProbeConfig, first: &mut Exchange) {
+    let Ok(mut connection) = RecordingStream::connect(&config.host, config.port, config.timeout)
+    else {
+        return;
+    };
+    let _ = connection.send(&first.request);
+    connection.shutdown_write();
+    let (response, _) = read_response(
+        &mut connection,
+        &mut Vec::new(),
+        config.sends_head(),
+        config.timeout,
+        Some(config.linger),
+    );
+    connection.close();
+    let finding = if response.is_empty() {
+        Finding {
+            severity: Severity::Fault,
+            id: "never-answers",
+            message: "still nothing when httplab half-closed a second connection after the same \
+                      request: the server never answers"
+                .into(),
+        }
+    } else {
+        Finding {
+            severity: Severity::Fault,
+            id: "reads-until-close",
+            message: format!(
+                "a second connection that sent the same request and then half-closed \
+                 (shutdown(SHUT_WR)) got {} bytes back: the server reads until the client closes \
+                 before it answers; stop reading when the head ends ('\\r\\n\\r\\n')",
+                response.len()
+            ),
+        }
+    };
+    first.analysis.findings.push(finding);
 }
 
 /// Sends one request, reads its response and analyses it; `last` says whether it is the last
