@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use std::time::Duration;
 
 use crate::render::visible;
@@ -152,7 +152,8 @@ pub struct SendOptions {
 /// The server under test, and the record of everything said to it.
 pub struct Context {
     pub host: String,
-    pub port: u16,
+    /// The port: it changes when `check --run` starts the server again on another one.
+    port: AtomicU16,
     pub timeout: Duration,
     pub docroot: Docroot,
     transcripts: Mutex<Vec<Transcript>>,
@@ -164,7 +165,7 @@ impl Context {
     pub fn new(host: &str, port: u16, timeout: Duration, docroot: Docroot) -> Context {
         Context {
             host: host.to_string(),
-            port,
+            port: AtomicU16::new(port),
             timeout,
             docroot,
             transcripts: Mutex::new(Vec::new()),
@@ -172,9 +173,18 @@ impl Context {
         }
     }
 
+    pub fn port(&self) -> u16 {
+        self.port.load(Ordering::Acquire)
+    }
+
+    /// The server moved (it was started again on another port).
+    pub fn set_port(&self, port: u16) {
+        self.port.store(port, Ordering::Release);
+    }
+
     /// `host:port` as a client writes it in `Host`.
     pub fn authority(&self) -> String {
-        display_target(&self.host, self.port)
+        display_target(&self.host, self.port())
     }
 
     /// A request with `Host` (unless `fields` has one), `fields`, and the Connection field
@@ -226,7 +236,7 @@ impl Context {
     }
 
     fn open_within(&self, timeout: Duration) -> Result<Conversation<'_>, Box<Reply>> {
-        match RecordingStream::connect(&self.host, self.port, timeout) {
+        match RecordingStream::connect(&self.host, self.port(), timeout) {
             Ok(stream) => Ok(Conversation {
                 context: self,
                 stream: Some(stream),

@@ -175,8 +175,13 @@ fn own(result: &CheckResult) -> Cause {
         Judgement::Fail { expected, got, .. } => format!("Expected {expected}; got {got}."),
         _ => String::new(),
     };
+    // "A PNG arrives" reads "a PNG arrives" after "Not yet:"; "HEAD gets" and
+    // "Content-Type names" keep their capitals.
     let mut title = check.title.to_string();
-    if let Some(first) = title.get(..1) {
+    let first_word = title.split(' ').next().unwrap_or_default();
+    if first_word.chars().skip(1).all(|c| c.is_lowercase())
+        && let Some(first) = title.get(..1)
+    {
         title.replace_range(..1, &first.to_lowercase());
     }
     Cause {

@@ -180,8 +180,14 @@ pub trait Watch {
     /// A check is about to start.
     fn before(&mut self, _check: &'static Check) {}
     /// The server's death since [`Watch::before`], if it died — after starting it again when
-    /// possible. `None` also when this watch cannot tell (then the runner asks the server).
-    fn death(&mut self, _check: &'static Check) -> Option<Death> {
+    /// possible. `trouble`: the check left a request unanswered (a death may be about to
+    /// show). `None` also when this watch cannot tell (then the runner asks the server).
+    fn death(&mut self, _check: &'static Check, _trouble: bool) -> Option<Death> {
+        None
+    }
+    /// The port the server listens on now, when the watch chooses it (it may change after a
+    /// restart).
+    fn port(&self) -> Option<u16> {
         None
     }
     /// Whether this watch knows when the server dies (so the runner need not ask it).
@@ -372,6 +378,9 @@ fn run_one(
         return skipped(check, format!("the docroot has no {missing}"));
     }
     let _ = context.take_trouble();
+    if let Some(port) = watch.port() {
+        context.set_port(port);
+    }
     watch.before(check);
     let judgement = catch_unwind(AssertUnwindSafe(|| (check.run)(context))).unwrap_or_else(|_| {
         Judgement::fail(
@@ -381,7 +390,7 @@ fn run_one(
         )
     });
     let death = if watch.supervises() {
-        watch.death(check)
+        watch.death(check, context.take_trouble())
     } else if (context.take_trouble() || check.phase == Phase::Risky) && !context.alive() {
         Some(Death {
             during: check.id,
