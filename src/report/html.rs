@@ -60,11 +60,24 @@ pub fn render_at(suite: &Suite, written: SystemTime) -> String {
     let _ = write!(
         out,
         "<footer>Written by httplab {}. Run it again after each fix: \
-         <code>httplab check {}</code>.</footer>\n</body>\n</html>\n",
+         <code>httplab check {}{}</code>.</footer>\n</body>\n</html>\n",
         env!("CARGO_PKG_VERSION"),
-        escape(&suite.target)
+        escape(&suite.target),
+        options(suite)
     );
     out
+}
+
+/// The options of the run that change what counts: ` --part 1`, ` --strict`.
+fn options(suite: &Suite) -> String {
+    let mut options = String::new();
+    if !suite.part_two {
+        options.push_str(" --part 1");
+    }
+    if suite.strict {
+        options.push_str(" --strict");
+    }
+    options
 }
 
 /// Text made safe for HTML, in an element or in a quoted attribute. Characters that are
@@ -112,31 +125,30 @@ fn header(out: &mut String, suite: &Suite, written: SystemTime) {
         .iter()
         .filter(|r| r.verdict != Verdict::Skip)
         .count();
-    let mut options = Vec::new();
-    if !suite.part_two {
-        options.push("--part 1");
-    }
-    if suite.strict {
-        options.push("--strict");
-    }
-    let options = if options.is_empty() {
-        String::new()
-    } else {
-        format!(" <code>{}</code>", options.join(" "))
+    let options = match options(suite) {
+        options if options.is_empty() => options,
+        options => format!(" <code>{}</code>", options.trim_start()),
     };
     let _ = write!(
         out,
         "<header>\n<h1>httplab check <code>{}</code>{options}</h1>\n<p class=\"meta\">Written {} \
-         · the run took {:.1} s · {ran} of {} checks ran: {} passed, {} failed, {} warnings, {} skipped</p>\n",
+         · the run took {:.1} s",
         escape(&suite.target),
         httpdate::fmt_http_date(written),
         suite.elapsed.as_secs_f64(),
-        suite.results.len(),
-        suite.count(Verdict::Pass),
-        suite.count(Verdict::Fail),
-        suite.count(Verdict::Warn),
-        suite.count(Verdict::Skip),
     );
+    if suite.unreachable.is_none() {
+        let _ = write!(
+            out,
+            " · {ran} of {} checks ran: {} passed, {} failed, {} warnings, {} skipped",
+            suite.results.len(),
+            suite.count(Verdict::Pass),
+            suite.count(Verdict::Fail),
+            suite.count(Verdict::Warn),
+            suite.count(Verdict::Skip),
+        );
+    }
+    out.push_str("</p>\n");
     if suite.unreachable.is_none() {
         out.push_str(
             "<nav><a href=\"#verdict\">Verdict</a> · <a href=\"#causes\">What to fix, in order</a> \
@@ -282,7 +294,36 @@ fn detail_block(out: &mut String, detail: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::escape;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::{escape, render_at};
+    use crate::check::runner::Suite;
+
+    #[test]
+    fn nothing_listening_is_a_short_page_with_exit_status_3() {
+        let suite = Suite {
+            target: "127.0.0.1:6789".into(),
+            results: Vec::new(),
+            died_after: None,
+            deaths: Vec::new(),
+            unreachable: Some("nothing listens on 127.0.0.1:6789 — is your server running?".into()),
+            silent: None,
+            causes: Vec::new(),
+            part_two: false,
+            strict: false,
+            elapsed: Duration::from_millis(3),
+        };
+        let page = render_at(&suite, UNIX_EPOCH + Duration::from_secs(1_795_618_800));
+        assert!(page.starts_with("<!DOCTYPE html>") && page.ends_with("</html>\n"));
+        assert!(
+            page.contains("Written Wed, 25 Nov 2026 15:00:00 GMT"),
+            "{page}"
+        );
+        assert!(page.contains("No check could run: nothing listens on 127.0.0.1:6789"));
+        assert!(page.contains("Exit status <strong>3</strong>"));
+        assert!(page.contains("<code>httplab check 127.0.0.1:6789 --part 1</code>"));
+        assert!(!page.contains("id=\"checks\""));
+    }
 
     #[test]
     fn escape_leaves_no_markup_and_no_hidden_character() {
