@@ -241,7 +241,7 @@ fn cause_block(
                 let _ = writeln!(
                     out,
                     "<p class=\"evidence\">Evidence: the conversation shown under \
-                     <a href=\"#cause-{first}\">{first}</a>.</p>"
+                     <a href=\"#cause-{first}\">cause {first}</a>.</p>"
                 );
             }
             _ => {
