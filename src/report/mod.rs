@@ -2,6 +2,8 @@
 //! and its causes: the teaching report (text, the default), every check's own detail
 //! (`--verbose`), JSON for programs (`--json`).
 
+pub mod html;
 pub mod json;
+mod ladder;
 pub mod text;
 pub mod verbose;
