@@ -383,7 +383,15 @@ fn check_teaches_by_default_and_writes_json_beside_the_text() {
     let mut flawed = Running(serving.child);
     let url = format!("http://127.0.0.1:{}/", serving.port);
     let json = tempfile::NamedTempFile::new().unwrap();
-    let output = httplab(&["check", &url, "--json", json.path().to_str().unwrap()]);
+    let html = tempfile::NamedTempFile::new().unwrap();
+    let output = httplab(&[
+        "check",
+        &url,
+        "--json",
+        json.path().to_str().unwrap(),
+        "--html",
+        html.path().to_str().unwrap(),
+    ]);
     terminate(&mut flawed);
     assert_eq!(output.status.code(), Some(1));
     let text = String::from_utf8(output.stdout).unwrap();
@@ -416,6 +424,8 @@ fn check_teaches_by_default_and_writes_json_beside_the_text() {
         .find(|c| c["id"] == "wire.crlf")
         .unwrap();
     assert_eq!(crlf["cause"], "bare-lf");
+    let page = std::fs::read_to_string(html.path()).unwrap();
+    assert!(page.contains("id=\"check-wire.crlf\"") && page.contains("<svg"));
 }
 
 #[test]

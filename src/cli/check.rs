@@ -48,6 +48,10 @@ pub struct CheckArgs {
     /// Also write the report as JSON into FILE ('-': print JSON instead of the text).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Also write the report as one self-contained HTML page into FILE: the causes, every
+    /// check, each conversation drawn as a ladder diagram.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Run only the checks whose id starts with one of these (e.g. --only assignment,wire.crlf).
     #[arg(long, value_delimiter = ',', value_name = "PREFIX")]
     pub only: Vec<String>,
@@ -118,6 +122,9 @@ fn finish(args: &CheckArgs, suite: &Suite) -> ExitCode {
     let mut written = true;
     if let Some(path) = args.json.as_deref().filter(|p| *p != Path::new("-")) {
         written &= write_file(path, &report::json::render(suite));
+    }
+    if let Some(path) = &args.html {
+        written &= write_file(path, &report::html::render(suite));
     }
     if let Some(dir) = &args.record {
         written &= record(dir, suite);

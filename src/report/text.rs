@@ -10,6 +10,7 @@ use crate::check::diagnosis::{Cause, Evidence};
 use crate::check::runner::Suite;
 use crate::check::{Part, Verdict};
 use crate::render::{hexdump, visible};
+use crate::report::verdict::{part_verdict, rerun_skipped};
 use crate::wire::report::Style;
 
 /// Width the prose is wrapped to.
@@ -54,34 +55,19 @@ pub fn render(suite: &Suite, style: Style) -> String {
 /// The verdict of each part, and the causes to fix, in order.
 fn summary(out: &mut String, suite: &Suite, style: Style) {
     let mut number = 0;
-    for part in [Part::One, Part::Two] {
-        let causes: Vec<&Cause> = suite.causes.iter().filter(|c| c.part == part).collect();
-        let verdict = if part == Part::Two && !suite.part_two {
-            "not checked (--part 1: one connection at a time is right for part 1)".to_string()
-        } else if suite.done(part) && causes.iter().all(|c| c.warning) {
-            match causes.len() {
-                0 => style.paint("32", "done ✓"),
-                n => format!(
-                    "{} — {n} warning(s) worth fixing",
-                    style.paint("32", "done ✓")
-                ),
-            }
-        } else {
-            let failing = causes.iter().filter(|c| !c.warning).count();
-            let warnings = match causes.len() - failing {
-                0 => String::new(),
-                1 => " (and 1 warning)".to_string(),
-                n => format!(" (and {n} warnings)"),
-            };
-            let text = match failing {
-                0 => "not done yet: its checks could not run".to_string(),
-                1 => format!("not done yet — 1 cause to fix{warnings}"),
-                n => format!("not done yet — {n} causes to fix{warnings}, in this order"),
-            };
-            style.paint("31", &text)
+    for part in [Part::One, Part::Two, Part::Beyond] {
+        let (verdict, text) = part_verdict(suite, part);
+        let text = match verdict {
+            Verdict::Pass => style.paint("32", &format!("{text} ✓")),
+            Verdict::Fail => style.paint("31", &text),
+            Verdict::Warn => style.paint("33", &text),
+            Verdict::Skip => text,
         };
-        let _ = writeln!(out, "{}: {verdict}", style.bold(part.title()));
-        for cause in causes {
+        let _ = writeln!(out, "{}: {text}", style.bold(part.title()));
+        if part == Part::Beyond {
+            continue;
+        }
+        for cause in suite.causes.iter().filter(|c| c.part == part) {
             number += 1;
             let warning = if cause.warning { " (warning)" } else { "" };
             let _ = writeln!(
@@ -92,27 +78,14 @@ fn summary(out: &mut String, suite: &Suite, style: Style) {
             );
         }
     }
-    let beyond: Vec<&Cause> = suite
-        .causes
-        .iter()
-        .filter(|c| c.part == Part::Beyond)
-        .collect();
-    let failing = beyond.iter().filter(|c| !c.warning).count();
-    let counted = if suite.strict {
-        "counted (--strict)"
-    } else {
-        "not required by the assignment; --strict counts them"
-    };
-    let ran = suite
-        .results
-        .iter()
-        .any(|r| r.check.part == Part::Beyond && r.verdict != Verdict::Skip);
-    let text = match beyond.len() {
-        0 if !ran => "not checked".to_string(),
-        0 => "all pass ✓".to_string(),
-        n => format!("{failing} to fix, {} warning(s) ({counted})", n - failing),
-    };
-    let _ = writeln!(out, "{}: {text}\n", style.bold(Part::Beyond.title()));
+    if let Some(command) = rerun_skipped(suite) {
+        let _ = writeln!(
+            out,
+            "The server stopped answering: restart it and run the rest with\n  {command}\n\
+             (or let `httplab check --run 'python3 server.py'` start and restart it for you)"
+        );
+    }
+    out.push('\n');
 }
 
 /// One cause: title and checks, why, the fix, the traceback of a crash, and the evidence —
