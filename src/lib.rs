@@ -10,6 +10,7 @@
 //! - [`wire`]: the client side: a recording raw-socket client, transcripts, the response
 //!   analysis (`httplab probe`).
 //! - [`check`]: the checks that grade any server, their runner and report (`httplab check`).
+//! - [`supervise`]: run a student's program within limits, watch it, kill its whole tree.
 //! - [`fixtures`]: the fixture site, embedded (`httplab fixtures`, and `check`'s own server).
 
 pub mod check;
@@ -20,6 +21,7 @@ pub mod render;
 pub mod respond;
 pub mod server;
 pub mod site;
+pub mod supervise;
 pub mod wire;
 
 pub use respond::{Answer, Outcome, respond};
