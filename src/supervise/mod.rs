@@ -13,7 +13,7 @@
 //!   findable (by the `HTTPLAB_TREE` marker in its environment) and we reap it. This is
 //!   process-wide and permanent: orphans of *other* programs httplab starts come to us too,
 //!   and stay zombies until httplab exits.
-//! - **A watchdog** scans `/proc` every 25 ms: it remembers the tree's members (so a
+//! - **A watchdog** scans `/proc` every 25 to 100 ms: it remembers the tree's members (so a
 //!   process keeps belonging after its parent dies), reaps orphans, and enforces the limits
 //!   that only make sense for the whole tree (see [`Limits`]).
 //! - **Stopping** is SIGTERM to the tree, 200 ms of grace, then SIGKILL to the group and
@@ -38,6 +38,7 @@
 //! Linux only: everything is read from `/proc`.
 
 mod capture;
+mod census;
 mod error;
 mod listen;
 mod procfs;

@@ -19,7 +19,7 @@ const MIB: u64 = 1024 * 1024;
 ///   SIGXFSZ and raises `OSError: File too large`; most programs die of SIGXFSZ);
 /// - core dumps are off (`RLIMIT_CORE` 0): they would fill the student's folder.
 ///
-/// On the whole tree, by the watchdog (every 25 ms), which SIGKILLs the tree past them:
+/// On the whole tree, by the watchdog (every 25 to 100 ms), which SIGKILLs the tree past them:
 /// - `processes`: live processes in the tree. Not `RLIMIT_NPROC`: that limit counts every
 ///   process of the *user* (a student's editor and browser included, so 64 would stop the
 ///   program from starting on a desktop), and root ignores it altogether;

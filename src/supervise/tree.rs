@@ -12,8 +12,8 @@
 //!
 //! A child that calls `setsid()` leaves the group but not the `PPid` chain; if its parent
 //! dies it is reparented to us and recognised by its marker. The residual escape — a
-//! process that clears its environment *and* is orphaned between two scans (25 ms) — is what
-//! `grade`'s pid namespace closes.
+//! process that clears its environment *and* is orphaned between two scans (25 to 100 ms)
+//! — is what `grade`'s pid namespace closes.
 
 use std::collections::{HashMap, HashSet};
 use std::io;
@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::LimitHit;
+use super::census::Census;
 use super::procfs::{self, ProcEntry};
 
 /// The environment variable that marks every process of a tree.
@@ -80,7 +81,7 @@ pub struct Tree {
     leader_start: u64,
     marker: Vec<u8>,
     supervisor: i32,
-    known: Mutex<HashMap<i32, u64>>,
+    census: Mutex<Census>,
     leader_reaped: AtomicBool,
     limit_hit: Mutex<Option<LimitHit>>,
 }
@@ -95,7 +96,7 @@ impl Tree {
             leader_start,
             marker,
             supervisor: std::process::id() as i32,
-            known: Mutex::new(HashMap::new()),
+            census: Mutex::new(Census::new()),
             leader_reaped: AtomicBool::new(false),
             limit_hit: Mutex::new(None),
         }
@@ -124,15 +125,15 @@ impl Tree {
 
     /// The tree's processes now (zombies included), remembering them for later scans.
     pub fn scan(&self) -> io::Result<Vec<ProcEntry>> {
-        let snapshot = procfs::scan()?;
-        let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        let mut census = self.census.lock().unwrap_or_else(|e| e.into_inner());
+        let snapshot = census.snapshot()?;
         let leader = (!self.leader_reaped.load(Ordering::SeqCst))
             .then_some((self.leader, self.leader_start));
         let identity = Identity {
             supervisor: self.supervisor,
             leader,
             group: self.leader,
-            known: &known,
+            known: census.members(),
         };
         let found: Vec<ProcEntry> = members(&snapshot, &identity, |pid| {
             procfs::environ_has(pid, &self.marker)
@@ -140,8 +141,7 @@ impl Tree {
         .into_iter()
         .copied()
         .collect();
-        known.clear();
-        known.extend(found.iter().map(|e| (e.pid, e.start_ticks)));
+        census.update(&snapshot, &found, self.supervisor);
         Ok(found)
     }
 
