@@ -335,3 +335,16 @@ fn watch(
         .map_err(SuperviseError::Thread)?;
     Ok((stdout, stderr, watchdog))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `check --run` restarts the server from its runner's thread; `grade` runs many.
+    #[test]
+    fn a_supervised_program_and_its_report_move_between_threads() {
+        fn send<T: Send>() {}
+        send::<Supervised>();
+        send::<ExitReport>();
+    }
+}
