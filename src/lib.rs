@@ -12,6 +12,7 @@
 //! - [`check`]: the checks that grade any server, their runner, and the causes they name
 //!   (`httplab check`).
 //! - [`report`]: renderings of a check run: the teaching text, `--verbose`, JSON, HTML.
+//! - [`supervise`]: run a student's program within limits, watch it, kill its whole tree.
 //! - [`fixtures`]: the fixture site, embedded (`httplab fixtures`, and `check`'s own server).
 
 pub mod check;
@@ -23,6 +24,7 @@ pub mod report;
 pub mod respond;
 pub mod server;
 pub mod site;
+pub mod supervise;
 pub mod wire;
 
 pub use respond::{Answer, Outcome, respond};

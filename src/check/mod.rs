@@ -17,6 +17,7 @@ mod http_connections;
 mod http_semantics;
 mod robust;
 pub mod runner;
+pub mod student_server;
 mod security;
 mod wire_format;
 

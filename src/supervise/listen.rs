@@ -1,0 +1,151 @@
+//! Waiting until a supervised server listens — without ever connecting to it.
+//!
+//! An empty connection (connect, then close without a request) is the first thing that
+//! kills a fragile student server: `message.split()[1]` on an empty message raises
+//! IndexError. So readiness is read from the kernel: a socket in LISTEN state on the port in
+//! `/proc/net/tcp` or `/proc/net/tcp6`, whose inode one of the tree's processes holds in
+//! `/proc/PID/fd`.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::io;
+use std::process::ExitStatus;
+use std::time::{Duration, Instant};
+
+use super::procfs;
+use super::{LimitHit, Supervised};
+
+/// How often the socket tables are read while waiting.
+const POLL: Duration = Duration::from_millis(10);
+
+/// At most this much of stderr is attached to [`NotListening::Exited`]: the end of a
+/// traceback, from a line start.
+pub const STDERR_TAIL_BYTES: usize = 16 * 1024;
+
+/// Why a program is not listening.
+#[derive(Debug)]
+pub enum NotListening {
+    /// It exited first, with this status and the end of its stderr (its traceback); `limit`
+    /// says whether the watchdog killed it for going past one.
+    Exited {
+        status: ExitStatus,
+        stderr_tail: String,
+        limit: Option<LimitHit>,
+    },
+    /// Something outside the program's tree listens on the port, so the program cannot
+    /// bind it. `holder` is that process's pid and command line, when it can be read.
+    OtherProcess {
+        port: u16,
+        holder: Option<(u32, String)>,
+    },
+    /// Nothing listened within the time given.
+    TimedOut { port: u16, waited: Duration },
+    /// The kernel's socket tables could not be read.
+    Procfs(io::Error),
+}
+
+impl fmt::Display for NotListening {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotListening::Exited {
+                status,
+                limit: Some(limit),
+                ..
+            } => write!(f, "the program was stopped ({status}): {limit}"),
+            NotListening::Exited { status, .. } => {
+                write!(f, "the program exited ({status}) before it listened")
+            }
+            NotListening::OtherProcess { port, holder } => {
+                write!(f, "port {port} is already taken by another program")?;
+                if let Some((pid, command)) = holder {
+                    write!(f, " (pid {pid}: {command})")?;
+                }
+                write!(f, "; stop it, or run yours on another port")
+            }
+            NotListening::TimedOut { port, waited } => write!(
+                f,
+                "the program did not listen on port {port} within {:.1} s (does it bind this \
+                 port and call listen()?)",
+                waited.as_secs_f64()
+            ),
+            NotListening::Procfs(source) => {
+                write!(f, "cannot read the kernel's socket tables: {source}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for NotListening {}
+
+impl Supervised {
+    /// Waits until a process of the tree listens on `port` (any local address, IPv4 or
+    /// IPv6), at most `timeout`. Never connects. Returns early when the program exits or
+    /// when another program holds the port.
+    pub fn wait_listening(&mut self, port: u16, timeout: Duration) -> Result<(), NotListening> {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.exit_status() {
+                let stderr = self.output().stderr.text;
+                return Err(NotListening::Exited {
+                    status,
+                    stderr_tail: tail(&stderr, STDERR_TAIL_BYTES).to_string(),
+                    limit: self.limit_hit(),
+                });
+            }
+            let listening = procfs::listening_inodes(port).map_err(NotListening::Procfs)?;
+            if !listening.is_empty() {
+                if self.holds_any(&listening)? {
+                    return Ok(());
+                }
+                return Err(NotListening::OtherProcess {
+                    port,
+                    holder: procfs::holder_of(&listening),
+                });
+            }
+            let waited = started.elapsed();
+            if waited >= timeout {
+                return Err(NotListening::TimedOut { port, waited });
+            }
+            std::thread::sleep(POLL.min(timeout - waited));
+        }
+    }
+
+    /// Whether a process of the tree holds one of these socket inodes.
+    fn holds_any(&self, inodes: &[u64]) -> Result<bool, NotListening> {
+        let members = self.tree_scan().map_err(NotListening::Procfs)?;
+        let wanted: HashSet<u64> = inodes.iter().copied().collect();
+        Ok(members
+            .iter()
+            .filter(|e| !e.is_zombie())
+            .any(|e| !procfs::socket_inodes(e.pid).is_disjoint(&wanted)))
+    }
+}
+
+/// The last `max` bytes of `text` at most, starting at a line start when there is one.
+pub fn tail(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut start = text.len() - max;
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    let rest = &text[start..];
+    match rest.find('\n') {
+        Some(newline) if newline + 1 < rest.len() => &rest[newline + 1..],
+        _ => rest,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tail_starts_at_a_line() {
+        assert_eq!(tail("short", 100), "short");
+        let text = "Traceback (most recent call last):\n  File \"s.py\", line 1\nIndexError: x\n";
+        assert_eq!(tail(text, 30), "IndexError: x\n");
+        assert_eq!(tail("éééé", 3), "é");
+    }
+}

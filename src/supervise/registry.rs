@@ -1,0 +1,62 @@
+//! Every live supervised tree in this process, so that Ctrl-C kills them all.
+//!
+//! A student's program runs in its own session (`setsid()`), so the terminal's Ctrl-C does
+//! not reach it: without this, quitting httplab would leave the student's server running
+//! and holding its port.
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+use super::SuperviseError;
+use super::tree::Tree;
+use super::watchdog::KILL_BOUND;
+
+static LIVE: Mutex<Vec<Arc<Tree>>> = Mutex::new(Vec::new());
+
+pub(super) fn register(tree: Arc<Tree>) {
+    LIVE.lock().unwrap_or_else(|e| e.into_inner()).push(tree);
+}
+
+pub(super) fn unregister(id: u64) {
+    LIVE.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .retain(|tree| tree.id != id);
+}
+
+/// SIGKILLs every live tree (no grace: the user asked to quit). Returns how many trees.
+pub fn kill_all() -> usize {
+    let trees: Vec<Arc<Tree>> = LIVE.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    for tree in &trees {
+        tree.kill(KILL_BOUND);
+    }
+    trees.len()
+}
+
+/// The exit status after an interrupt (128 + SIGINT, as a shell reports it).
+pub const INTERRUPTED: i32 = 130;
+
+/// Installs, once per process, a SIGINT and SIGTERM handler that kills every live tree and
+/// exits with status 130. Later calls return the first call's outcome.
+///
+/// The handler is signal-hook's: the signal only wakes a thread, which does the killing
+/// outside the signal context. It replaces the default action of both signals for the
+/// whole process, so call it from a command that supervises (`check --run`, `grade`), not
+/// from a library path that merely might.
+pub fn kill_all_on_interrupt() -> Result<(), SuperviseError> {
+    static INSTALLED: OnceLock<Result<(), std::io::ErrorKind>> = OnceLock::new();
+    let installed = INSTALLED.get_or_init(|| install().map_err(|e| e.kind()));
+    installed.map_err(SuperviseError::SignalHandler)
+}
+
+fn install() -> std::io::Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+    std::thread::Builder::new()
+        .name("httplab-supervise-signals".into())
+        .spawn(move || {
+            if signals.forever().next().is_some() {
+                kill_all();
+                std::process::exit(INTERRUPTED);
+            }
+        })?;
+    Ok(())
+}
