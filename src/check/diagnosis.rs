@@ -230,15 +230,18 @@ fn crash(suite: &Suite, index: usize, death: &super::runner::Death) -> Cause {
             .collect();
     }
     cause.evidence = trigger;
+    let again = match (&death.restart_error, death.restarted) {
+        (_, true) => " httplab started it again and went on.".to_string(),
+        (Some(error), false) => format!(" httplab could not start it again: {error}."),
+        (None, false) => String::new(),
+    };
     cause.detail = Some(match &death.stderr {
-        Some(stderr) if !stderr.trim().is_empty() => {
-            format!(
-                "It {}. Its last words (stderr):\n{}",
-                death.how,
-                stderr.trim_end()
-            )
-        }
-        Some(_) => format!("It {}, and wrote nothing to stderr.", death.how),
+        Some(stderr) if !stderr.trim().is_empty() => format!(
+            "It {}.{again}\nIts last words (stderr):\n{}",
+            death.how,
+            stderr.trim_end()
+        ),
+        Some(_) => format!("It {}, and wrote nothing to stderr.{again}", death.how),
         None => format!(
             "It {} during {}; run it with `check --run` to see its traceback.",
             death.how, death.during
@@ -414,6 +417,7 @@ mod tests {
                 "Traceback (most recent call last):\nIndexError: list index out of range\n".into(),
             ),
             restarted: false,
+            restart_error: None,
         });
         let causes = diagnose(&suite);
         assert_eq!(ids(&causes), ["crash", "bare-lf"], "a crash first");

@@ -17,8 +17,8 @@ mod http_connections;
 mod http_semantics;
 mod robust;
 pub mod runner;
-pub mod student_server;
 mod security;
+pub mod student_server;
 mod wire_format;
 
 use serde::Serialize;

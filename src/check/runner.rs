@@ -87,6 +87,8 @@ pub struct Death {
     pub stderr: Option<String>,
     /// It was started again and the run went on.
     pub restarted: bool,
+    /// Why it could not be started again, when it could not.
+    pub restart_error: Option<String>,
 }
 
 /// Why the server never answered the first request.
@@ -397,6 +399,7 @@ fn run_one(
             how: "stopped answering".into(),
             stderr: None,
             restarted: false,
+            restart_error: None,
         })
     } else {
         None

@@ -8,8 +8,10 @@ use std::time::Duration;
 use clap::Args;
 use httplab::check::catalogue::CHECKS;
 use httplab::check::runner::{CheckResult, Suite, Unwatched, run_watched};
+use httplab::check::student_server::{ServerCommand, StudentServer};
 use httplab::check::{Docroot, SuiteConfig, Verdict};
 use httplab::report;
+use httplab::supervise;
 use httplab::wire::report::Style;
 use httplab::wire::transcript::RenderOptions;
 
@@ -31,8 +33,8 @@ const MAX_TIMEOUT: Duration = Duration::from_secs(120);
 
 #[derive(Args)]
 pub struct CheckArgs {
-    /// The server: HOST [PORT] (an IPv6 address as ::1), or a URL such as
-    /// http://127.0.0.1:6789/. Default: 127.0.0.1 6789.
+    /// The server: HOST [PORT] (an IPv6 address as ::1), a PORT alone (on 127.0.0.1), or a
+    /// URL such as http://127.0.0.1:6789/. Default: 127.0.0.1 6789.
     #[arg(value_name = "HOST [PORT] | URL", num_args = 0..=2)]
     pub target: Vec<String>,
     /// Which part of the assignment is due: 1 (one connection at a time is right), or 2
@@ -70,6 +72,15 @@ pub struct CheckArgs {
     /// List the checks and exit.
     #[arg(long)]
     pub list: bool,
+    /// Start your server with this shell command, in a fresh folder holding a copy of the
+    /// current folder and the fixtures; restart it when it dies and show its traceback.
+    /// `{port}` in it lets check choose a free port; else the target's port (6789) is used.
+    /// Or give the command after `--`: check --run -- python3 server.py {port}
+    #[arg(long, value_name = "CMD", num_args = 0..=1)]
+    pub run: Option<Option<String>>,
+    /// The server's program and arguments, after `--` (with --run).
+    #[arg(last = true, value_name = "PROGRAM")]
+    pub program: Vec<String>,
 }
 
 fn timeout(text: &str) -> Result<Duration, String> {
@@ -101,8 +112,81 @@ pub fn run(args: CheckArgs) -> ExitCode {
             return ExitCode::from(USAGE);
         }
     };
-    let suite = run_watched(&config, &mut Unwatched, &mut progress_printer());
-    finish(&args, &suite)
+    let command = match server_command(&args) {
+        Ok(command) => command,
+        Err(message) => {
+            eprintln!("httplab: {message}");
+            return ExitCode::from(USAGE);
+        }
+    };
+    let Some(command) = command else {
+        let suite = run_watched(&config, &mut Unwatched, &mut progress_printer());
+        return finish(&args, &suite);
+    };
+    run_students_server(&args, config, command)
+}
+
+/// `--run`: start the student's server, check it (restarting it when it dies), stop it.
+fn run_students_server(
+    args: &CheckArgs,
+    mut config: SuiteConfig,
+    command: ServerCommand,
+) -> ExitCode {
+    if let Err(error) = supervise::kill_all_on_interrupt() {
+        eprintln!("httplab: {error}");
+        return ExitCode::FAILURE;
+    }
+    let here = match std::env::current_dir() {
+        Ok(here) => here,
+        Err(error) => {
+            eprintln!("httplab: cannot read the current folder: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    eprintln!(
+        "httplab: starting your server: {} (in a copy of {} with the fixtures)",
+        command.display(),
+        here.display()
+    );
+    let mut server = match StudentServer::start(command, &here, config.port) {
+        Ok(server) => server,
+        Err(error) => {
+            eprintln!("httplab: your server did not start: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    config.host = "127.0.0.1".into();
+    config.port = server.port();
+    let suite = run_watched(&config, &mut server, &mut progress_printer());
+    if server.restarts > 0 {
+        eprintln!(
+            "httplab: your server died {} time(s) and was started again; the report shows where, with its traceback",
+            server.restarts
+        );
+    }
+    server.stop();
+    finish(args, &suite)
+}
+
+/// The command `--run` gives, as a shell string or as a program after `--`.
+fn server_command(args: &CheckArgs) -> Result<Option<ServerCommand>, String> {
+    match (&args.run, args.program.is_empty()) {
+        (None, true) => Ok(None),
+        (None, false) => {
+            Err("a command after -- needs --run: check --run -- python3 server.py {port}".into())
+        }
+        (Some(Some(_)), false) => {
+            Err("give the command either to --run or after --, not both".into())
+        }
+        (Some(Some(command)), true) if command.trim().is_empty() => {
+            Err("--run needs a command".into())
+        }
+        (Some(Some(command)), true) => Ok(Some(ServerCommand::Shell(command.clone()))),
+        (Some(None), false) => Ok(Some(ServerCommand::Argv(args.program.clone()))),
+        (Some(None), true) => Err(
+            "--run needs a command: --run 'python3 server.py' or --run -- python3 server.py".into(),
+        ),
+    }
 }
 
 /// Prints the report(s), writes the files asked for, and gives the exit status.
@@ -201,6 +285,10 @@ pub fn target(words: &[String]) -> Result<(String, u16), String> {
             }
             Ok((host.into(), port_text.map_or(Ok(80), port)?))
         }
+        // `check 6789`: a port alone, on this machine.
+        [number] if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) => {
+            Ok(("127.0.0.1".into(), port(number)?))
+        }
         [host] => Ok((host.clone(), DEFAULT_PORT)),
         [host, number] => Ok((host.clone(), port(number)?)),
         _ => Err("give HOST and PORT, or one URL".into()),
@@ -295,6 +383,7 @@ mod tests {
     fn targets() {
         assert_eq!(t(&[]), Ok(("127.0.0.1".into(), 6789)));
         assert_eq!(t(&["localhost"]), Ok(("localhost".into(), 6789)));
+        assert_eq!(t(&["8080"]), Ok(("127.0.0.1".into(), 8080)));
         assert_eq!(t(&["::1", "8080"]), Ok(("::1".into(), 8080)));
         assert_eq!(
             t(&["http://127.0.0.1:6789/"]),

@@ -81,9 +81,14 @@ fn summary(out: &mut String, suite: &Suite, style: Style) {
     if let Some(command) = rerun_skipped(suite) {
         let _ = writeln!(
             out,
-            "The server stopped answering: restart it and run the rest with\n  {command}\n\
-             (or let `httplab check --run 'python3 server.py'` start and restart it for you)"
+            "The server stopped answering: restart it and run the rest with\n  {command}"
         );
+        if suite.deaths.iter().all(|d| d.stderr.is_none()) {
+            let _ = writeln!(
+                out,
+                "  (or let `httplab check --run 'python3 server.py'` start and restart it for you)"
+            );
+        }
     }
     out.push('\n');
 }
@@ -103,9 +108,17 @@ fn cause_block(
     paragraph(out, "Why: ", &cause.why);
     paragraph(out, "Fix: ", &cause.fix);
     if let Some(detail) = &cause.detail {
-        let lines: Vec<&str> = detail.lines().collect();
-        let from = lines.len().saturating_sub(DETAIL_LINES);
-        for line in &lines[from..] {
+        // The first line says what happened (wrapped); the rest is the traceback, whose end
+        // names the exception.
+        let mut lines = detail.lines();
+        let mut said = String::new();
+        paragraph(&mut said, "", lines.next().unwrap_or_default());
+        for line in said.lines() {
+            let _ = writeln!(out, "   │ {}", line.trim_start());
+        }
+        let rest: Vec<&str> = lines.collect();
+        let from = rest.len().saturating_sub(DETAIL_LINES);
+        for line in &rest[from..] {
             let _ = writeln!(out, "   │ {}", cut(line, WIDTH - 5));
         }
     }

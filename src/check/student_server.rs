@@ -1,0 +1,313 @@
+//! `check --run`: the student's server, started by `check` itself — in a fresh folder that
+//! holds a copy of the student's files and the fixture site, supervised (bounded, its whole
+//! process tree killed at the end, also on Ctrl-C), watched between checks, started again
+//! after it dies, and its traceback kept for the check during which it died.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitStatus;
+use std::time::{Duration, Instant};
+
+use super::Check;
+use super::runner::{Death, Watch};
+use crate::supervise::{NotListening, OutputMark, ProgramSpec, SuperviseError, Supervised};
+
+/// How long a server may take to start listening.
+pub const STARTUP: Duration = Duration::from_secs(10);
+/// After a check that left a request unanswered, how long to wait for the server's exit to
+/// show before deciding it is alive.
+const EXIT_GRACE: Duration = Duration::from_millis(300);
+/// Folders never copied from the student's folder: version control, caches, environments.
+const SKIPPED: &[&str] = &[
+    ".git",
+    "__pycache__",
+    "node_modules",
+    "target",
+    ".venv",
+    "venv",
+    ".idea",
+];
+/// The copy of the student's folder is bounded: a submission is a few files.
+const MAX_FILES: usize = 2000;
+const MAX_BYTES: u64 = 100 * 1024 * 1024;
+
+/// The program to run: a shell command, or a program and its arguments; `{port}` anywhere
+/// in it is replaced by the port.
+#[derive(Clone, Debug)]
+pub enum ServerCommand {
+    Shell(String),
+    Argv(Vec<String>),
+}
+
+impl ServerCommand {
+    /// Whether the command names its port (`{port}`), so that check may choose one.
+    pub fn takes_port(&self) -> bool {
+        match self {
+            ServerCommand::Shell(command) => command.contains("{port}"),
+            ServerCommand::Argv(words) => words.iter().any(|w| w.contains("{port}")),
+        }
+    }
+
+    fn spec(&self, port: u16, dir: &Path) -> ProgramSpec {
+        let port = port.to_string();
+        match self {
+            ServerCommand::Shell(command) => {
+                ProgramSpec::shell(&command.replace("{port}", &port), dir)
+            }
+            ServerCommand::Argv(words) => {
+                ProgramSpec::new(words.iter().map(|w| w.replace("{port}", &port)), dir)
+            }
+        }
+    }
+
+    pub fn display(&self) -> String {
+        match self {
+            ServerCommand::Shell(command) => command.clone(),
+            ServerCommand::Argv(words) => words.join(" "),
+        }
+    }
+}
+
+/// Why the server could not be started.
+#[derive(Debug)]
+pub enum StartError {
+    /// The working folder could not be made.
+    Folder(std::io::Error),
+    /// The program could not be run at all.
+    Spawn(SuperviseError),
+    /// It ran, but did not listen.
+    NotListening(NotListening),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Folder(error) => write!(f, "cannot prepare a working folder: {error}"),
+            StartError::Spawn(error) => write!(f, "cannot start the server: {error}"),
+            StartError::NotListening(why @ NotListening::Exited { stderr_tail, .. })
+                if !stderr_tail.trim().is_empty() =>
+            {
+                write!(f, "{why}; it wrote:\n{}", stderr_tail.trim_end())
+            }
+            StartError::NotListening(why) => write!(f, "{why}"),
+        }
+    }
+}
+
+/// The student's server while `check` runs.
+pub struct StudentServer {
+    command: ServerCommand,
+    folder: tempfile::TempDir,
+    port: u16,
+    fixed_port: bool,
+    process: Supervised,
+    mark: Option<OutputMark>,
+    /// Every start, for the report: how many times it had to be started again.
+    pub restarts: usize,
+}
+
+impl StudentServer {
+    /// Prepares the folder (the student's files from `source`, then the fixtures), starts
+    /// the command there on `port` (or on a free one when the command says `{port}`), and
+    /// waits until it listens — reading the kernel's tables, never connecting.
+    pub fn start(
+        command: ServerCommand,
+        source: &Path,
+        port: u16,
+    ) -> Result<StudentServer, StartError> {
+        let folder = tempfile::Builder::new()
+            .prefix("httplab-run-")
+            .tempdir()
+            .map_err(StartError::Folder)?;
+        copy_folder(source, folder.path()).map_err(StartError::Folder)?;
+        crate::fixtures::write_to(folder.path()).map_err(StartError::Folder)?;
+        let fixed_port = !command.takes_port();
+        let port = if fixed_port { port } else { free_port()? };
+        let process = launch(&command, port, folder.path())?;
+        Ok(StudentServer {
+            command,
+            folder,
+            port,
+            fixed_port,
+            process,
+            mark: None,
+            restarts: 0,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The folder the server runs in.
+    pub fn folder(&self) -> PathBuf {
+        self.folder.path().to_path_buf()
+    }
+
+    pub fn command(&self) -> &ServerCommand {
+        &self.command
+    }
+
+    /// Stops the server and its whole tree.
+    pub fn stop(mut self) {
+        self.process.stop();
+    }
+
+    /// Starts it again after a death, on a new port when check chooses it.
+    fn restart(&mut self) -> Result<(), StartError> {
+        if !self.fixed_port {
+            self.port = free_port()?;
+        }
+        let started = Instant::now();
+        // A fixed port may still be held for a moment by the dead server's connections.
+        loop {
+            match launch(&self.command, self.port, self.folder.path()) {
+                Ok(process) => {
+                    self.process = process;
+                    self.restarts += 1;
+                    return Ok(());
+                }
+                Err(StartError::NotListening(NotListening::Exited { .. }))
+                    if self.fixed_port && started.elapsed() < Duration::from_secs(3) =>
+                {
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+}
+
+fn launch(command: &ServerCommand, port: u16, dir: &Path) -> Result<Supervised, StartError> {
+    let mut process = Supervised::start(&command.spec(port, dir)).map_err(StartError::Spawn)?;
+    match process.wait_listening(port, STARTUP) {
+        Ok(()) => Ok(process),
+        Err(why) => {
+            process.stop();
+            Err(StartError::NotListening(why))
+        }
+    }
+}
+
+fn free_port() -> Result<u16, StartError> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .map_err(StartError::Folder)
+}
+
+impl Watch for StudentServer {
+    fn before(&mut self, _check: &'static Check) {
+        self.mark = Some(self.process.mark());
+    }
+
+    fn death(&mut self, check: &'static Check, trouble: bool) -> Option<Death> {
+        let status = self.exit_status(trouble)?;
+        let stderr = match self.mark.take() {
+            Some(mark) => self.process.stderr_since(mark),
+            None => String::new(),
+        };
+        let restart_error = self.restart().err().map(|error| self.explain(error));
+        Some(Death {
+            during: check.id,
+            how: describe(status),
+            stderr: Some(stderr),
+            restarted: restart_error.is_none(),
+            restart_error,
+        })
+    }
+
+    fn supervises(&self) -> bool {
+        true
+    }
+
+    fn port(&self) -> Option<u16> {
+        Some(self.port)
+    }
+}
+
+impl StudentServer {
+    /// Its exit status, if it has exited; after trouble, waiting a moment for the exit to
+    /// show.
+    fn exit_status(&mut self, trouble: bool) -> Option<ExitStatus> {
+        let deadline = Instant::now() + if trouble { EXIT_GRACE } else { Duration::ZERO };
+        loop {
+            if let Some(status) = self.process.exit_status() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl StudentServer {
+    /// Why a restart failed, in the student's terms: most often the fixed port, still held by
+    /// the dead server's connections (TIME_WAIT) because it did not set SO_REUSEADDR.
+    fn explain(&self, error: StartError) -> String {
+        let in_use = matches!(&error, StartError::NotListening(NotListening::Exited { stderr_tail, .. })
+            if stderr_tail.contains("Address already in use"));
+        if in_use {
+            format!(
+                "port {} was still held by the connections of the server that died (TIME_WAIT), and \
+                 bind() failed with 'Address already in use'. Call \
+                 serverSocket.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1) before bind() — or let check \
+                 choose the port: put {{port}} in the command and read it from sys.argv",
+                self.port
+            )
+        } else {
+            error.to_string()
+        }
+    }
+}
+
+/// "exited with status 1", "was killed by signal 9".
+fn describe(status: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exited with status {code}"),
+        (None, Some(signal)) => format!("was killed by signal {signal}"),
+        _ => "exited".into(),
+    }
+}
+
+/// Copies the student's folder (bounded; no version control, caches or environments; no
+/// symlinks, which could lead anywhere).
+fn copy_folder(source: &Path, target: &Path) -> std::io::Result<()> {
+    let mut files = 0;
+    let mut bytes = 0;
+    copy_into(source, target, &mut files, &mut bytes)
+}
+
+fn copy_into(
+    source: &Path,
+    target: &Path,
+    files: &mut usize,
+    bytes: &mut u64,
+) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(source)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let name = entry.file_name();
+        if SKIPPED.iter().any(|s| name == *s) || kind.is_symlink() {
+            continue;
+        }
+        let to = target.join(&name);
+        if kind.is_dir() {
+            std::fs::create_dir_all(&to)?;
+            copy_into(&entry.path(), &to, files, bytes)?;
+        } else if kind.is_file() {
+            *files += 1;
+            *bytes += entry.metadata()?.len();
+            if *files > MAX_FILES || *bytes > MAX_BYTES {
+                return Err(std::io::Error::other(format!(
+                    "the folder holds more than {MAX_FILES} files or {} MiB: run check --run in the folder of your server",
+                    MAX_BYTES >> 20
+                )));
+            }
+            std::fs::copy(entry.path(), &to)?;
+        }
+    }
+    Ok(())
+}
