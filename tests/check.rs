@@ -448,7 +448,11 @@ fn judge_student(student: &Student) -> Option<String> {
 /// bugs as causes.
 #[test]
 fn the_seeds_reports_teach_in_120_lines() {
-    for (script, part_two) in [("seed_server.py", false), ("seed_threaded_server.py", true)] {
+    for (script, part_two) in [
+        ("seed_server.py", false),
+        ("seed_server.py", true),
+        ("seed_threaded_server.py", true),
+    ] {
         let peer = peers::seed_server(script);
         let suite = run(&SuiteConfig {
             part_two,

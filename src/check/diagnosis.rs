@@ -214,8 +214,8 @@ fn crash(suite: &Suite, index: usize, death: &super::runner::Death) -> Cause {
         format!("The server stopped answering after {on}")
     };
     if trigger.as_ref().is_some_and(|t| t.request.is_empty()) {
-        cause.why = "When a client connects and closes without sending anything (a browser's spare connection does this), recv() returns b''. Code that then takes the request apart (message.split()[1]) raises an exception that nothing catches, and the whole server stops.".into();
-        cause.fix = "If recv() returns b'', close that connection and go back to accept(). And handle each connection inside try/except Exception, so that one bad request never stops the server.".into();
+        cause.why = "A client that connects and closes without a byte (a browser's spare connection) makes recv() return b''; taking that apart (message.split()[1]) raises, and nothing catches it.".into();
+        cause.fix = "If recv() returns b'', close that connection and go back to accept(); and handle each connection in try/except Exception.".into();
     }
     if let Some(result) = result {
         cause.part = result.check.part;
@@ -237,7 +237,7 @@ fn crash(suite: &Suite, index: usize, death: &super::runner::Death) -> Cause {
     };
     cause.detail = Some(match &death.stderr {
         Some(stderr) if !stderr.trim().is_empty() => format!(
-            "It {}.{again}\nIts last words (stderr):\n{}",
+            "It {}.{again} Its last words (stderr):\n{}",
             death.how,
             stderr.trim_end()
         ),

@@ -16,7 +16,7 @@ use crate::wire::report::Style;
 /// Width the prose is wrapped to.
 const WIDTH: usize = 100;
 /// Lines of a crash's traceback shown (its end: where the exception was raised).
-const DETAIL_LINES: usize = 8;
+const DETAIL_LINES: usize = 6;
 
 /// The report as text.
 pub fn render(suite: &Suite, style: Style) -> String {
@@ -105,6 +105,12 @@ fn cause_block(
     let warning = if cause.warning { " (a warning)" } else { "" };
     let heading = format!("{number}. {}{warning}", cause.title);
     let _ = writeln!(out, "{}  [{}]", style.bold(&heading), explained(cause));
+    if cause.warning {
+        // A warning: what and how to fix it; the bytes are in --verbose.
+        paragraph(out, "Fix: ", &cause.fix);
+        out.push('\n');
+        return;
+    }
     paragraph(out, "Why: ", &cause.why);
     paragraph(out, "Fix: ", &cause.fix);
     if let Some(detail) = &cause.detail {
