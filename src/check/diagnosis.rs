@@ -311,7 +311,7 @@ pub fn first_line(request: &[u8]) -> String {
 fn catalogue_position(id: Option<&str>) -> usize {
     super::catalogue::CHECKS
         .iter()
-        .position(|c| Some(c.id) == id)
+        .position(|c| Some(c.check.id) == id)
         .unwrap_or(usize::MAX)
 }
 
@@ -324,7 +324,7 @@ mod tests {
     use crate::check::runner::Death;
 
     fn check(id: &str) -> &'static super::super::Check {
-        CHECKS.iter().find(|c| c.id == id).unwrap()
+        &CHECKS.iter().find(|c| c.check.id == id).unwrap().check
     }
 
     fn result(id: &str, verdict: Verdict, cause: Option<&'static str>) -> CheckResult {

@@ -73,19 +73,26 @@ impl Part {
     }
 }
 
-/// A check's definition.
+/// What a check is, for every report: its id, what it holds the program to, and how to fix
+/// a failure.
 #[derive(Debug)]
 pub struct Check {
     pub id: &'static str,
     pub title: &'static str,
     pub level: Level,
-    /// The assignment clause or the RFC section it holds the server to.
+    /// The assignment clause or the RFC section it holds the program to.
     pub reference: &'static str,
-    pub phase: Phase,
     pub part: Part,
     /// How to make it pass, in socket-programming terms: the fix of its own cause, when no
     /// cause shared with other checks explains its failure.
     pub fix: &'static str,
+}
+
+/// A check of a server: what it is, and how it runs against one.
+#[derive(Debug)]
+pub struct ServerCheck {
+    pub check: Check,
+    pub phase: Phase,
     /// Files (docroot paths) the check needs; it is skipped when one is missing.
     pub needs: &'static [&'static str],
     pub run: fn(&Context) -> Judgement,

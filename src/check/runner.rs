@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::catalogue::CHECKS;
 use super::diagnosis::{Cause, diagnose};
-use super::{Check, Context, Docroot, Judgement, Level, Part, Phase, Verdict};
+use super::{Check, Context, Docroot, Judgement, Level, Part, Phase, ServerCheck, Verdict};
 use crate::wire::connection::{ConnectError, RecordingStream, display_target};
 use crate::wire::probe::read_response;
 use crate::wire::request::request_head;
@@ -310,8 +310,8 @@ fn first_answer(config: &SuiteConfig, target: &str) -> Result<Option<Silence>, C
 fn all_skipped(config: &SuiteConfig) -> Vec<CheckResult> {
     CHECKS
         .iter()
-        .filter(|c| config.selects(c))
-        .map(|check| skipped(check, "server down: it did not answer the first request"))
+        .filter(|c| config.selects(&c.check))
+        .map(|c| skipped(&c.check, "server down: it did not answer the first request"))
         .collect()
 }
 
@@ -339,10 +339,12 @@ fn run_selected(
         config.timeout,
         config.docroot.clone(),
     );
-    let selected: Vec<&'static Check> = CHECKS.iter().filter(|c| config.selects(c)).collect();
+    let selected: Vec<&'static ServerCheck> =
+        CHECKS.iter().filter(|c| config.selects(&c.check)).collect();
     let total = selected.len();
     for phase in [Phase::Safe, Phase::Alone, Phase::Risky] {
-        for check in selected.iter().filter(|c| c.phase == phase) {
+        for server_check in selected.iter().filter(|c| c.phase == phase) {
+            let check = &server_check.check;
             let result = if check.part == Part::Two && !config.part_two {
                 skipped(
                     check,
@@ -354,7 +356,7 @@ fn run_selected(
                     format!("server down: it stopped answering after {dead}"),
                 )
             } else {
-                run_one(check, &context, watch, suite)
+                run_one(server_check, &context, watch, suite)
             };
             progress(&result, suite.results.len() + 1, total);
             suite.results.push(result);
@@ -362,17 +364,18 @@ fn run_selected(
     }
     suite
         .results
-        .sort_by_key(|r| CHECKS.iter().position(|c| c.id == r.check.id));
+        .sort_by_key(|r| CHECKS.iter().position(|c| c.check.id == r.check.id));
 }
 
 fn run_one(
-    check: &'static Check,
+    server_check: &'static ServerCheck,
     context: &Context,
     watch: &mut dyn Watch,
     suite: &mut Suite,
 ) -> CheckResult {
+    let check = &server_check.check;
     let started = Instant::now();
-    if let Some(missing) = check
+    if let Some(missing) = server_check
         .needs
         .iter()
         .find(|f| context.docroot.file(f).is_none())
@@ -384,16 +387,17 @@ fn run_one(
         context.set_port(port);
     }
     watch.before(check);
-    let judgement = catch_unwind(AssertUnwindSafe(|| (check.run)(context))).unwrap_or_else(|_| {
-        Judgement::fail(
-            "a check that completes",
-            "the check itself failed (a bug in httplab)",
-            &[],
-        )
-    });
+    let judgement =
+        catch_unwind(AssertUnwindSafe(|| (server_check.run)(context))).unwrap_or_else(|_| {
+            Judgement::fail(
+                "a check that completes",
+                "the check itself failed (a bug in httplab)",
+                &[],
+            )
+        });
     let death = if watch.supervises() {
         watch.death(check, context.take_trouble())
-    } else if (context.take_trouble() || check.phase == Phase::Risky) && !context.alive() {
+    } else if (context.take_trouble() || server_check.phase == Phase::Risky) && !context.alive() {
         Some(Death {
             during: check.id,
             how: "stopped answering".into(),

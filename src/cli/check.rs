@@ -220,7 +220,7 @@ fn finish(args: &CheckArgs, suite: &Suite) -> ExitCode {
 }
 
 fn list() {
-    for check in CHECKS {
+    for check in CHECKS.iter().map(|c| &c.check) {
         println!(
             "{:<30} {:<10} {:<7} {}  [{}]",
             check.id,
@@ -299,12 +299,12 @@ pub fn target(words: &[String]) -> Result<(String, u16), String> {
 fn known_prefixes(option: &str, prefixes: &[String]) -> Result<Vec<String>, String> {
     let unknown: Vec<&String> = prefixes
         .iter()
-        .filter(|p| !CHECKS.iter().any(|c| c.id.starts_with(p.as_str())))
+        .filter(|p| !CHECKS.iter().any(|c| c.check.id.starts_with(p.as_str())))
         .collect();
     if unknown.is_empty() {
         return Ok(prefixes.to_vec());
     }
-    let mut areas: Vec<&str> = CHECKS.iter().map(|c| c.area()).collect();
+    let mut areas: Vec<&str> = CHECKS.iter().map(|c| c.check.area()).collect();
     areas.dedup();
     Err(format!(
         "{option} {}: no check has such an id; the areas are {}, and `httplab check --list` lists every id",
