@@ -9,27 +9,15 @@ use std::time::{Duration, Instant};
 
 use super::Check;
 use super::runner::{Death, Watch};
-use crate::supervise::{NotListening, OutputMark, ProgramSpec, SuperviseError, Supervised};
+use crate::supervise::{
+    NotListening, OutputMark, ProgramSpec, SuperviseError, Supervised, working_copy,
+};
 
 /// How long a server may take to start listening.
 pub const STARTUP: Duration = Duration::from_secs(10);
 /// After a check that left a request unanswered, how long to wait for the server's exit to
 /// show before deciding it is alive.
 const EXIT_GRACE: Duration = Duration::from_millis(300);
-/// Folders never copied from the student's folder: version control, caches, environments.
-const SKIPPED: &[&str] = &[
-    ".git",
-    "__pycache__",
-    "node_modules",
-    "target",
-    ".venv",
-    "venv",
-    ".idea",
-];
-/// The copy of the student's folder is bounded: a submission is a few files.
-const MAX_FILES: usize = 2000;
-const MAX_BYTES: u64 = 100 * 1024 * 1024;
-
 /// The program to run: a shell command, or a program and its arguments; `{port}` anywhere
 /// in it is replaced by the port.
 #[derive(Clone, Debug)]
@@ -114,11 +102,7 @@ impl StudentServer {
         source: &Path,
         port: u16,
     ) -> Result<StudentServer, StartError> {
-        let folder = tempfile::Builder::new()
-            .prefix("httplab-run-")
-            .tempdir()
-            .map_err(StartError::Folder)?;
-        copy_folder(source, folder.path()).map_err(StartError::Folder)?;
+        let folder = working_copy(source, "httplab-run-").map_err(StartError::Folder)?;
         crate::fixtures::write_to(folder.path()).map_err(StartError::Folder)?;
         let fixed_port = !command.takes_port();
         let port = if fixed_port { port } else { free_port()? };
@@ -270,44 +254,4 @@ fn describe(status: ExitStatus) -> String {
         (None, Some(signal)) => format!("was killed by signal {signal}"),
         _ => "exited".into(),
     }
-}
-
-/// Copies the student's folder (bounded; no version control, caches or environments; no
-/// symlinks, which could lead anywhere).
-fn copy_folder(source: &Path, target: &Path) -> std::io::Result<()> {
-    let mut files = 0;
-    let mut bytes = 0;
-    copy_into(source, target, &mut files, &mut bytes)
-}
-
-fn copy_into(
-    source: &Path,
-    target: &Path,
-    files: &mut usize,
-    bytes: &mut u64,
-) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(source)? {
-        let entry = entry?;
-        let kind = entry.file_type()?;
-        let name = entry.file_name();
-        if SKIPPED.iter().any(|s| name == *s) || kind.is_symlink() {
-            continue;
-        }
-        let to = target.join(&name);
-        if kind.is_dir() {
-            std::fs::create_dir_all(&to)?;
-            copy_into(&entry.path(), &to, files, bytes)?;
-        } else if kind.is_file() {
-            *files += 1;
-            *bytes += entry.metadata()?.len();
-            if *files > MAX_FILES || *bytes > MAX_BYTES {
-                return Err(std::io::Error::other(format!(
-                    "the folder holds more than {MAX_FILES} files or {} MiB: run check --run in the folder of your server",
-                    MAX_BYTES >> 20
-                )));
-            }
-            std::fs::copy(entry.path(), &to)?;
-        }
-    }
-    Ok(())
 }

@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 pub struct CapturedStream {
     /// The bytes kept (the last ones written), as text; invalid UTF-8 is replaced.
     pub text: String,
+    /// The same bytes as written (to compare a client's output byte for byte).
+    pub bytes: Vec<u8>,
     /// Every byte written, kept or not.
     pub total_bytes: u64,
     /// Whether earlier bytes were dropped to keep within the limit.
@@ -87,6 +89,7 @@ impl Kept {
         let (dropped, bytes) = self.since(0);
         CapturedStream {
             text: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes,
             total_bytes: self.total,
             truncated: dropped > 0,
         }

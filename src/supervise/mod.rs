@@ -48,6 +48,7 @@ mod spec;
 mod supervised;
 mod tree;
 mod watchdog;
+mod workdir;
 
 use std::fmt;
 
@@ -58,6 +59,7 @@ pub use registry::{INTERRUPTED, kill_all, kill_all_on_interrupt};
 pub use run_once::run_once;
 pub use spec::{Limits, ProgramSpec};
 pub use supervised::{Ending, ExitReport, Supervised};
+pub use workdir::working_copy;
 
 /// A tree-wide limit the watchdog enforced by killing the tree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
