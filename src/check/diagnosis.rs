@@ -55,8 +55,8 @@ impl Evidence {
     fn of(check: &'static str, transcript: &Transcript) -> Evidence {
         Evidence {
             check,
-            request: transcript.sent(),
-            response: transcript.received(),
+            request: transcript.client_bytes(),
+            response: transcript.server_bytes(),
             focus: 0,
         }
     }
@@ -267,7 +267,7 @@ fn trigger(result: &CheckResult) -> Option<Evidence> {
         .iter()
         .rev()
         .filter(connected)
-        .find(|t| t.received().is_empty())
+        .find(|t| t.server_bytes().is_empty())
         .or(result.transcripts.last())?;
     Some(Evidence::of(result.check.id, unanswered))
 }
@@ -285,9 +285,11 @@ fn evidence(result: &CheckResult) -> Option<Evidence> {
         transcripts
             .iter()
             .rev()
-            .find(|t| t.received().is_empty() && !t.sent().is_empty())
+            .find(|t| t.server_bytes().is_empty() && !t.client_bytes().is_empty())
     } else {
-        transcripts.iter().find(|t| contains(&t.received(), prefix))
+        transcripts
+            .iter()
+            .find(|t| contains(&t.server_bytes(), prefix))
     };
     chosen
         .or(transcripts.first())

@@ -16,7 +16,7 @@ use std::fmt::Write;
 mod rows;
 
 use super::html::escape;
-use crate::wire::transcript::{Transcript, plural_bytes};
+use crate::wire::transcript::{Side, Transcript, plural_bytes};
 use rows::{Row, Way, rows};
 
 // Geometry, in SVG user units (CSS pixels at 100 %).
@@ -63,7 +63,7 @@ pub(crate) fn svg(transcript: &Transcript) -> String {
          font-size=\"12\" style=\"white-space: pre\"><title>Ladder diagram of a connection to {}: {arrows} arrows</title>",
         escape(&transcript.target)
     );
-    lifelines(&mut out, &transcript.target, height);
+    lifelines(&mut out, transcript, height);
     let mut y = TOP;
     for row in &rows {
         draw(&mut out, row, y);
@@ -88,16 +88,27 @@ fn row_height(row: &Row) -> u32 {
 }
 
 /// The two timelines and their names.
-fn lifelines(out: &mut String, target: &str, height: u32) {
+fn lifelines(out: &mut String, transcript: &Transcript, height: u32) {
     let bottom = height - 8;
+    let (client, server) = match transcript.recorded_by {
+        Side::Client => (
+            "httplab (client)".to_string(),
+            format!("server {}", transcript.target),
+        ),
+        Side::Server => (
+            "your client".to_string(),
+            format!("httplab (server) {}", transcript.target),
+        ),
+    };
     let _ = write!(
         out,
         "<text x=\"4\" y=\"16\" fill=\"#57606a\">ms since connect</text>\
-         <text x=\"{CLIENT_X}\" y=\"16\" text-anchor=\"middle\" font-weight=\"bold\">httplab (client)</text>\
-         <text x=\"{SERVER_X}\" y=\"16\" text-anchor=\"end\" font-weight=\"bold\">server {}</text>\
+         <text x=\"{CLIENT_X}\" y=\"16\" text-anchor=\"middle\" font-weight=\"bold\">{}</text>\
+         <text x=\"{SERVER_X}\" y=\"16\" text-anchor=\"end\" font-weight=\"bold\">{}</text>\
          <line x1=\"{CLIENT_X}\" y1=\"24\" x2=\"{CLIENT_X}\" y2=\"{bottom}\" stroke=\"#444\" stroke-width=\"2\"/>\
          <line x1=\"{SERVER_X}\" y1=\"24\" x2=\"{SERVER_X}\" y2=\"{bottom}\" stroke=\"#444\" stroke-width=\"2\"/>",
-        escape(target)
+        escape(&client),
+        escape(&server)
     );
 }
 

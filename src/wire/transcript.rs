@@ -9,11 +9,31 @@ use serde::{Deserialize, Serialize};
 
 use crate::render::{hexdump, visible};
 
+/// Which end of the connection recorded a transcript. `Write` is always what the recorder
+/// sent, `Read` what it received: from the client's side (probe, check) writes go to the
+/// server; from the server's side (check-client's server) they go to the client.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    #[default]
+    Client,
+    Server,
+}
+
+impl Side {
+    fn is_client(&self) -> bool {
+        *self == Side::Client
+    }
+}
+
 /// What happened on one connection.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transcript {
-    /// The server as asked for: `host:port`.
+    /// The server as asked for: `host:port` (from the server's side: its own address).
     pub target: String,
+    /// Which end recorded it.
+    #[serde(default, skip_serializing_if = "Side::is_client")]
+    pub recorded_by: Side,
     pub events: Vec<Event>,
     /// TCP segments with data that arrived from the server (Linux `TCP_INFO`), when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -102,8 +122,33 @@ impl Transcript {
     pub fn new(target: impl Into<String>) -> Transcript {
         Transcript {
             target: target.into(),
+            recorded_by: Side::Client,
             events: Vec::new(),
             data_segments_received: None,
+        }
+    }
+
+    /// A transcript recorded by a server of httplab's (its writes go to the client).
+    pub fn of_server(target: impl Into<String>) -> Transcript {
+        Transcript {
+            recorded_by: Side::Server,
+            ..Transcript::new(target)
+        }
+    }
+
+    /// What the client sent, whichever end recorded it.
+    pub fn client_bytes(&self) -> Vec<u8> {
+        match self.recorded_by {
+            Side::Client => self.sent(),
+            Side::Server => self.received(),
+        }
+    }
+
+    /// What the server sent, whichever end recorded it.
+    pub fn server_bytes(&self) -> Vec<u8> {
+        match self.recorded_by {
+            Side::Client => self.received(),
+            Side::Server => self.sent(),
         }
     }
 
@@ -184,7 +229,7 @@ impl Transcript {
             if options.times {
                 let _ = write!(out, "{:>10}  ", millis(event.at_us));
             }
-            out.push_str(&headline(&event.kind, options.addresses));
+            out.push_str(&headline(&event.kind, options.addresses, self.recorded_by));
             out.push('\n');
             if let EventKind::Write { bytes } | EventKind::Read { bytes } = &event.kind {
                 for line in hexdump(bytes).lines() {
@@ -232,7 +277,7 @@ impl Transcript {
                 i += run;
                 continue;
             }
-            out.push_str(&headline(&event.kind, true));
+            out.push_str(&headline(&event.kind, true, self.recorded_by));
             if let (EventKind::Close, Some(segments)) = (&event.kind, self.data_segments_received) {
                 let bytes = self.received().len();
                 let _ = write!(
@@ -272,7 +317,10 @@ pub(crate) fn plural_bytes(n: usize) -> String {
     }
 }
 
-fn headline(kind: &EventKind, addresses: bool) -> String {
+fn headline(kind: &EventKind, addresses: bool, side: Side) -> String {
+    if side == Side::Server {
+        return server_headline(kind, addresses);
+    }
     match kind {
         EventKind::Connect { local, remote } if addresses => format!("connect {local} → {remote}"),
         EventKind::Connect { .. } => "connect".to_string(),
@@ -282,6 +330,26 @@ fn headline(kind: &EventKind, addresses: bool) -> String {
         EventKind::PeerClosed => "the server closed the connection".to_string(),
         EventKind::Reset => "the server reset the connection (RST)".to_string(),
         EventKind::Timeout { waited_ms } => format!("timeout: nothing arrived for {waited_ms} ms"),
+        EventKind::Close => "close".to_string(),
+        EventKind::Error { during, message } => format!("error while {during}: {message}"),
+    }
+}
+
+/// An event as the server that recorded it saw it.
+fn server_headline(kind: &EventKind, addresses: bool) -> String {
+    match kind {
+        EventKind::Connect { local, remote } if addresses => {
+            format!("accept {remote} → {local}")
+        }
+        EventKind::Connect { .. } => "accept".to_string(),
+        EventKind::Write { bytes } => format!("write {} → the client", plural_bytes(bytes.len())),
+        EventKind::Read { bytes } => format!("read {} ← the client", plural_bytes(bytes.len())),
+        EventKind::Shutdown => "shutdown: httplab stops sending (FIN)".to_string(),
+        EventKind::PeerClosed => "the client closed the connection".to_string(),
+        EventKind::Reset => "the client reset the connection (RST)".to_string(),
+        EventKind::Timeout { waited_ms } => {
+            format!("timeout: nothing came from the client for {waited_ms} ms")
+        }
         EventKind::Close => "close".to_string(),
         EventKind::Error { during, message } => format!("error while {during}: {message}"),
     }

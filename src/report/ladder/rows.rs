@@ -6,7 +6,7 @@
 //! bytes"), since how the kernel cut a stream into reads says nothing, while a pause does.
 
 use crate::render::visible;
-use crate::wire::transcript::{EventKind, Transcript};
+use crate::wire::transcript::{EventKind, Side, Transcript};
 
 /// A pause at least this long (µs) between two reads, or two writes, starts a new arrow:
 /// httplab's pieces of a split request (25 ms apart) stay apart, one read per byte does not.
@@ -66,6 +66,7 @@ pub(crate) enum Row {
 
 /// The rows of a transcript: consecutive data merged, the middle left out when long.
 pub(crate) fn rows(transcript: &Transcript) -> Vec<Row> {
+    let side = transcript.recorded_by;
     let base = transcript
         .events
         .iter()
@@ -83,9 +84,12 @@ pub(crate) fn rows(transcript: &Transcript) -> Vec<Row> {
             ..
         }) = rows.last_mut()
         {
-            let same = match (&event.kind, *way) {
-                (EventKind::Write { bytes }, Way::ToServer)
-                | (EventKind::Read { bytes }, Way::ToClient) => Some(bytes.len()),
+            let same = match &event.kind {
+                EventKind::Write { bytes } | EventKind::Read { bytes }
+                    if data_way(&event.kind, side) == *way =>
+                {
+                    Some(bytes.len())
+                }
                 _ => None,
             };
             if let Some(more) = same.filter(|_| at.saturating_sub(*until_us) < PAUSE_US) {
@@ -98,15 +102,26 @@ pub(crate) fn rows(transcript: &Transcript) -> Vec<Row> {
                 continue;
             }
         }
-        rows.push(row(&event.kind, at, event.at_us));
+        rows.push(row(&event.kind, at, event.at_us, side));
         counts.push(1);
     }
     fill_first_lines(transcript, &mut rows);
     leave_out_middle(rows, &counts)
 }
 
-/// The row of one event, `at` µs after connect (`raw` since the attempt began).
-fn row(kind: &EventKind, at: u64, raw: u64) -> Row {
+/// Which way a write or a read goes: the recorder's writes go to the other end.
+fn data_way(kind: &EventKind, side: Side) -> Way {
+    match (kind, side) {
+        (EventKind::Write { .. }, Side::Client) | (EventKind::Read { .. }, Side::Server) => {
+            Way::ToServer
+        }
+        _ => Way::ToClient,
+    }
+}
+
+/// The row of one event, `at` µs after connect (`raw` since the attempt began), as the end
+/// that recorded it (`side`) saw it.
+fn row(kind: &EventKind, at: u64, raw: u64, side: Side) -> Row {
     let signal = |way, text: &str, alarm| Row::Signal {
         way,
         at_us: at,
@@ -116,24 +131,30 @@ fn row(kind: &EventKind, at: u64, raw: u64) -> Row {
     match kind {
         EventKind::Connect { .. } => Row::Connect { handshake_us: raw },
         EventKind::Write { bytes } | EventKind::Read { bytes } => Row::Data {
-            way: if matches!(kind, EventKind::Write { .. }) {
-                Way::ToServer
-            } else {
-                Way::ToClient
-            },
+            way: data_way(kind, side),
             at_us: at,
             until_us: at,
             count: 1,
             bytes: bytes.len(),
             first_line: String::new(),
         },
+        EventKind::Shutdown if side == Side::Server => {
+            signal(Way::ToClient, "FIN — httplab stops sending", false)
+        }
         EventKind::Shutdown => signal(
             Way::ToServer,
             "FIN — shutdown(SHUT_WR): httplab stops sending",
             false,
         ),
+        EventKind::PeerClosed if side == Side::Server => {
+            signal(Way::ToServer, "FIN — the client closed", false)
+        }
         EventKind::PeerClosed => signal(Way::ToClient, "FIN — the server closed", false),
+        EventKind::Reset if side == Side::Server => {
+            signal(Way::ToServer, "RST — the client reset the connection", true)
+        }
         EventKind::Reset => signal(Way::ToClient, "RST — the server reset the connection", true),
+        EventKind::Close if side == Side::Server => signal(Way::ToClient, "close()", false),
         EventKind::Close => signal(Way::ToServer, "close()", false),
         EventKind::Timeout { waited_ms } => Row::Note {
             at_us: at,
