@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use cli::check::{CHECK_AFTER_HELP, CheckArgs};
+use cli::check_client::{CHECK_CLIENT_AFTER_HELP, CheckClientArgs};
 use cli::fixtures::FixturesArgs;
 use cli::probe::{PROBE_EXIT_CODES, ProbeArgs};
 use cli::serve::ServeArgs;
@@ -30,6 +31,9 @@ enum Command {
     /// Grade a web server against the assignment and HTTP/1.1, with the bytes as evidence.
     #[command(after_help = CHECK_AFTER_HELP)]
     Check(CheckArgs),
+    /// Grade the assignment's client: httplab's server records what it sends and checks what it prints.
+    #[command(name = "check-client", after_help = CHECK_CLIENT_AFTER_HELP)]
+    CheckClient(CheckClientArgs),
     /// Write the fixture site (embedded in httplab) into DIR, to serve with your own server.
     Fixtures(FixturesArgs),
     /// Send one request over a raw socket and show every byte that comes back.
@@ -44,5 +48,6 @@ fn main() -> ExitCode {
         Command::Probe(args) => cli::probe::run(args),
         Command::Fixtures(args) => cli::fixtures::run(args),
         Command::Check(args) => cli::check::run(args),
+        Command::CheckClient(args) => cli::check_client::run_check_client(args),
     }
 }

@@ -6,6 +6,8 @@
 //! Each text is written for a student at the socket API: what the server does, why it
 //! breaks a client, and what to change in the code.
 
+use super::client::catalogue::CLIENT_CAUSES;
+
 /// One root cause.
 #[derive(Debug)]
 pub struct CauseDef {
@@ -115,15 +117,19 @@ pub const CAUSES: &[CauseDef] = &[
     },
 ];
 
-/// The definition of a shared cause.
+/// The definition of a shared cause, a server's or a client's.
 pub fn find(id: &str) -> Option<&'static CauseDef> {
-    CAUSES.iter().find(|cause| cause.id == id)
+    CAUSES
+        .iter()
+        .chain(CLIENT_CAUSES)
+        .find(|cause| cause.id == id)
 }
 
 /// Where a cause stands in the order to fix them: shared causes first, in their order.
 pub fn rank(id: &str) -> usize {
     CAUSES
         .iter()
+        .chain(CLIENT_CAUSES)
         .position(|cause| cause.id == id)
-        .unwrap_or(CAUSES.len())
+        .unwrap_or(CAUSES.len() + CLIENT_CAUSES.len())
 }

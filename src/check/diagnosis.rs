@@ -313,7 +313,9 @@ pub fn first_line(request: &[u8]) -> String {
 fn catalogue_position(id: Option<&str>) -> usize {
     super::catalogue::CHECKS
         .iter()
-        .position(|c| Some(c.check.id) == id)
+        .map(|c| &c.check)
+        .chain(super::client::catalogue::CLIENT_CHECKS)
+        .position(|c| Some(c.id) == id)
         .unwrap_or(usize::MAX)
 }
 

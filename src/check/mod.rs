@@ -10,6 +10,7 @@
 mod assignment;
 pub mod catalogue;
 pub mod causes;
+pub mod client;
 pub mod context;
 pub mod diagnosis;
 mod expect;
@@ -58,6 +59,8 @@ pub enum Part {
     One,
     /// Part 2: a multithreaded server.
     Two,
+    /// Part 3: the client, `client.py server_host server_port filename`.
+    Three,
     /// HTTP/1.1 as RFC 9110 and 9112 state it, beyond what chapter 2 and the assignment ask:
     /// counted only with `--strict`.
     Beyond,
@@ -68,6 +71,7 @@ impl Part {
         match self {
             Part::One => "Part 1 — the web server",
             Part::Two => "Part 2 — the multithreaded server",
+            Part::Three => "Part 3 — the client",
             Part::Beyond => "Beyond the assignment — HTTP/1.1 as the RFCs state it",
         }
     }

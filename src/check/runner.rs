@@ -57,7 +57,7 @@ impl SuiteConfig {
     /// Whether a failure in `part` fails the run.
     pub fn counts(&self, part: Part) -> bool {
         match part {
-            Part::One => true,
+            Part::One | Part::Three => true,
             Part::Two => self.part_two,
             Part::Beyond => self.strict,
         }
@@ -132,10 +132,21 @@ impl Suite {
     /// Whether a failure in `part` fails the run.
     pub fn counts(&self, part: Part) -> bool {
         match part {
-            Part::One => true,
+            Part::One | Part::Three => true,
             Part::Two => self.part_two,
             Part::Beyond => self.strict,
         }
+    }
+
+    /// The parts this run grades, in order.
+    pub fn parts(&self) -> Vec<Part> {
+        let mut parts: Vec<Part> = self.results.iter().map(|r| r.check.part).collect();
+        if parts.is_empty() {
+            parts = vec![Part::One, Part::Two, Part::Beyond];
+        }
+        parts.sort();
+        parts.dedup();
+        parts
     }
 
     /// The checks of `part` that failed (not those that only warn).

@@ -191,32 +191,55 @@ fn server_command(args: &CheckArgs) -> Result<Option<ServerCommand>, String> {
 
 /// Prints the report(s), writes the files asked for, and gives the exit status.
 fn finish(args: &CheckArgs, suite: &Suite) -> ExitCode {
-    if suite.unreachable.is_some() {
-        print!("{}", report::text::render(suite, Style::for_stdout()));
-        return ExitCode::from(NOTHING_LISTENS);
+    let outputs = Outputs {
+        verbose: args.verbose,
+        json: args.json.as_deref(),
+        html: args.html.as_deref(),
+        record: args.record.as_deref(),
+    };
+    outputs.write(suite)
+}
+
+/// Where a run's report goes: the text (or `--verbose`, or JSON with `--json -`) on stdout,
+/// and the files asked for. Shared by `check` and `check-client`.
+pub struct Outputs<'a> {
+    pub verbose: bool,
+    pub json: Option<&'a Path>,
+    pub html: Option<&'a Path>,
+    pub record: Option<&'a Path>,
+}
+
+impl Outputs<'_> {
+    /// Prints and writes the report; the exit status is the suite's (1 when a file could not
+    /// be written).
+    pub fn write(&self, suite: &Suite) -> ExitCode {
+        if suite.unreachable.is_some() {
+            print!("{}", report::text::render(suite, Style::for_stdout()));
+            return ExitCode::from(NOTHING_LISTENS);
+        }
+        let json_to_stdout = self.json == Some(Path::new("-"));
+        if json_to_stdout {
+            print!("{}", report::json::render(suite));
+        } else if self.verbose {
+            print!("{}", report::verbose::render(suite, Style::for_stdout()));
+        } else {
+            print!("{}", report::text::render(suite, Style::for_stdout()));
+        }
+        let mut written = true;
+        if let Some(path) = self.json.filter(|p| *p != Path::new("-")) {
+            written &= write_file(path, &report::json::render(suite));
+        }
+        if let Some(path) = self.html {
+            written &= write_file(path, &report::html::render(suite));
+        }
+        if let Some(dir) = self.record {
+            written &= record(dir, suite);
+        }
+        if !written {
+            return ExitCode::FAILURE;
+        }
+        ExitCode::from(suite.exit_code())
     }
-    let json_to_stdout = args.json.as_deref() == Some(Path::new("-"));
-    if json_to_stdout {
-        print!("{}", report::json::render(suite));
-    } else if args.verbose {
-        print!("{}", report::verbose::render(suite, Style::for_stdout()));
-    } else {
-        print!("{}", report::text::render(suite, Style::for_stdout()));
-    }
-    let mut written = true;
-    if let Some(path) = args.json.as_deref().filter(|p| *p != Path::new("-")) {
-        written &= write_file(path, &report::json::render(suite));
-    }
-    if let Some(path) = &args.html {
-        written &= write_file(path, &report::html::render(suite));
-    }
-    if let Some(dir) = &args.record {
-        written &= record(dir, suite);
-    }
-    if !written {
-        return ExitCode::FAILURE;
-    }
-    ExitCode::from(suite.exit_code())
 }
 
 fn list() {

@@ -2,6 +2,7 @@
 //! how each calls the library and turns the result into output and an exit code.
 
 pub mod check;
+pub mod check_client;
 pub mod fixtures;
 pub mod probe;
 pub mod serve;

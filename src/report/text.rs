@@ -55,7 +55,7 @@ pub fn render(suite: &Suite, style: Style) -> String {
 /// The verdict of each part, and the causes to fix, in order.
 fn summary(out: &mut String, suite: &Suite, style: Style) {
     let mut number = 0;
-    for part in [Part::One, Part::Two, Part::Beyond] {
+    for part in suite.parts() {
         let (verdict, text) = part_verdict(suite, part);
         let text = match verdict {
             Verdict::Pass => style.paint("32", &format!("{text} ✓")),
@@ -149,6 +149,12 @@ fn cause_block(
 fn explained(cause: &Cause) -> String {
     if cause.checks.is_empty() && !cause.blocked.is_empty() {
         format!("no check could run ({})", cause.blocked.len())
+    } else if cause.blocked.is_empty() && cause.checks.len() > 4 {
+        format!(
+            "{} and {} more",
+            cause.checks[..3].join(", "),
+            cause.checks.len() - 3
+        )
     } else if cause.blocked.is_empty() {
         cause.checks.join(", ")
     } else {

@@ -47,7 +47,7 @@ fn copy_into(source: &Path, target: &Path, files: &mut usize, bytes: &mut u64) -
             *bytes += entry.metadata()?.len();
             if *files > MAX_FILES || *bytes > MAX_BYTES {
                 return Err(io::Error::other(format!(
-                    "the folder holds more than {MAX_FILES} files or {} MiB: run check --run in the folder of your server",
+                    "the folder holds more than {MAX_FILES} files or {} MiB: run httplab in the folder of your assignment",
                     MAX_BYTES >> 20
                 )));
             }

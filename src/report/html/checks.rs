@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use super::{bytes, escape, mark};
 use crate::check::runner::{CheckResult, Suite};
-use crate::check::{Judgement, Level, Part, Verdict};
+use crate::check::{Judgement, Level, Verdict};
 use crate::render::visible;
 
 /// Conversations drawn per check; a check that opens many (the concurrency checks) says how
@@ -22,7 +22,7 @@ pub(super) fn every_check(out: &mut String, suite: &Suite) {
          reference, what was expected and what came, and every conversation of the check as a \
          ladder diagram.</p>\n",
     );
-    for part in [Part::One, Part::Two, Part::Beyond] {
+    for part in suite.parts() {
         let results: Vec<&CheckResult> = suite
             .results
             .iter()

@@ -31,7 +31,7 @@ pub(super) fn verdict(out: &mut String, suite: &Suite) {
         );
     }
     out.push_str("<dl class=\"parts\">\n");
-    for part in [Part::One, Part::Two, Part::Beyond] {
+    for part in suite.parts() {
         let (verdict, text) = part_verdict(suite, part);
         let (symbol, class) = mark(verdict);
         let _ = write!(
