@@ -356,6 +356,8 @@ mod tests {
     fn suite(results: Vec<CheckResult>) -> Suite {
         Suite {
             target: "127.0.0.1:6789".into(),
+            graded: crate::check::runner::Graded::Server,
+            command: "httplab check 127.0.0.1:6789".into(),
             results,
             died_after: None,
             deaths: Vec::new(),

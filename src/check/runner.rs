@@ -101,10 +101,22 @@ pub struct Silence {
     pub transcript: Transcript,
 }
 
+/// Which program a run grades.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Graded {
+    /// A server (`check`): httplab is the client.
+    Server,
+    /// A client (`check-client`): httplab is the server.
+    Client,
+}
+
 /// The whole run.
 #[derive(Clone, Debug)]
 pub struct Suite {
     pub target: String,
+    pub graded: Graded,
+    /// The command that runs it again (`httplab check 127.0.0.1:6789 --part 1`).
+    pub command: String,
     /// In catalogue order.
     pub results: Vec<CheckResult>,
     /// The check after which the server stopped answering for good (the checks after it
@@ -228,7 +240,15 @@ pub fn run_watched(
 ) -> Suite {
     let started = Instant::now();
     let target = display_target(&config.host, config.port);
+    let options = match (config.part_two, config.strict) {
+        (true, false) => "",
+        (false, false) => " --part 1",
+        (true, true) => " --strict",
+        (false, true) => " --part 1 --strict",
+    };
     let mut suite = Suite {
+        command: format!("httplab check {target}{options}"),
+        graded: Graded::Server,
         target: target.clone(),
         results: Vec::new(),
         died_after: None,

@@ -39,8 +39,8 @@ pub fn render_at(suite: &Suite, written: SystemTime) -> String {
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>httplab check {}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n",
-        escape(&suite.target)
+         <title>{}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n",
+        escape(&suite.command)
     );
     header(&mut out, suite, written);
     if let Some(why) = &suite.unreachable {
@@ -60,24 +60,11 @@ pub fn render_at(suite: &Suite, written: SystemTime) -> String {
     let _ = write!(
         out,
         "<footer>Written by httplab {}. Run it again after each fix: \
-         <code>httplab check {}{}</code>.</footer>\n</body>\n</html>\n",
+         <code>{}</code>.</footer>\n</body>\n</html>\n",
         env!("CARGO_PKG_VERSION"),
-        escape(&suite.target),
-        options(suite)
+        escape(&suite.command)
     );
     out
-}
-
-/// The options of the run that change what counts: ` --part 1`, ` --strict`.
-fn options(suite: &Suite) -> String {
-    let mut options = String::new();
-    if !suite.part_two {
-        options.push_str(" --part 1");
-    }
-    if suite.strict {
-        options.push_str(" --strict");
-    }
-    options
 }
 
 /// Text made safe for HTML, in an element or in a quoted attribute. Characters that are
@@ -125,15 +112,11 @@ fn header(out: &mut String, suite: &Suite, written: SystemTime) {
         .iter()
         .filter(|r| r.verdict != Verdict::Skip)
         .count();
-    let options = match options(suite) {
-        options if options.is_empty() => options,
-        options => format!(" <code>{}</code>", options.trim_start()),
-    };
     let _ = write!(
         out,
-        "<header>\n<h1>httplab check <code>{}</code>{options}</h1>\n<p class=\"meta\">Written {} \
+        "<header>\n<h1><code>{}</code></h1>\n<p class=\"meta\">Written {} \
          · the run took {:.1} s",
-        escape(&suite.target),
+        escape(&suite.command),
         httpdate::fmt_http_date(written),
         suite.elapsed.as_secs_f64(),
     );
@@ -303,6 +286,8 @@ mod tests {
     fn nothing_listening_is_a_short_page_with_exit_status_3() {
         let suite = Suite {
             target: "127.0.0.1:6789".into(),
+            graded: crate::check::runner::Graded::Server,
+            command: "httplab check 127.0.0.1:6789 --part 1".into(),
             results: Vec::new(),
             died_after: None,
             deaths: Vec::new(),

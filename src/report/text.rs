@@ -32,8 +32,8 @@ pub fn render(suite: &Suite, style: Style) -> String {
         .count();
     let _ = writeln!(
         out,
-        "httplab check {} — {ran} of {} checks ran, {:.1} s\n",
-        suite.target,
+        "{} — {ran} of {} checks ran, {:.1} s\n",
+        suite.command,
         suite.results.len(),
         suite.elapsed.as_secs_f64()
     );

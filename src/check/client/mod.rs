@@ -20,7 +20,7 @@ use self::judge::{ClientRun, ScenarioRun, judge};
 use self::scenarios::Scenario;
 use self::stage::{HOLD, Stage};
 use super::diagnosis::diagnose;
-use super::runner::{CheckResult, Suite};
+use super::runner::{CheckResult, Graded, Suite};
 use super::{Judgement, Level, Verdict};
 use crate::supervise::{Limits, ProgramSpec, SuperviseError, run_once, working_copy};
 
@@ -126,7 +126,9 @@ pub fn run(
         results.push(result);
     }
     let mut suite = Suite {
-        target: format!("client: {}", config.command.display()),
+        target: config.command.display(),
+        graded: Graded::Client,
+        command: format!("httplab check-client -- {}", config.command.display()),
         results,
         died_after: None,
         deaths: Vec::new(),

@@ -6,10 +6,10 @@ use std::fmt::Write;
 
 use super::escape;
 use crate::check::diagnosis::Evidence;
-use crate::check::runner::Suite;
+use crate::check::runner::{Graded, Suite};
 use crate::render::{hexdump, visible};
 use crate::report::ladder;
-use crate::wire::transcript::{Transcript, plural_bytes};
+use crate::wire::transcript::{Side, Transcript, plural_bytes};
 
 /// Bytes of each direction shown as text.
 const TEXT_LIMIT: usize = 2048;
@@ -34,16 +34,14 @@ pub(super) fn evidence(out: &mut String, suite: &Suite, evidence: &Evidence) {
     if let Some(transcript) = transcript_of(suite, evidence) {
         figure(out, transcript);
     }
+    let (request, response) = match suite.graded {
+        Graded::Server => ("Sent by httplab", "Received from the server"),
+        Graded::Client => ("Sent by your client", "Sent back by httplab (the server)"),
+    };
+    side(out, request, &evidence.request, 0, "nothing was sent");
     side(
         out,
-        "Sent by httplab",
-        &evidence.request,
-        0,
-        "httplab sent nothing",
-    );
-    side(
-        out,
-        "Received from the server",
+        response,
         &evidence.response,
         evidence.focus,
         "nothing came back",
@@ -54,7 +52,9 @@ pub(super) fn evidence(out: &mut String, suite: &Suite, evidence: &Evidence) {
 /// The recorded conversation an evidence was taken from: the silence's, or one of its
 /// check's whose bytes are the evidence's.
 fn transcript_of<'a>(suite: &'a Suite, evidence: &Evidence) -> Option<&'a Transcript> {
-    let same = |t: &&Transcript| t.sent() == evidence.request && t.received() == evidence.response;
+    let same = |t: &&Transcript| {
+        t.client_bytes() == evidence.request && t.server_bytes() == evidence.response
+    };
     if evidence.check.is_empty() {
         return suite.silent.as_ref().map(|s| &s.transcript);
     }
@@ -157,7 +157,11 @@ pub(super) fn conversation(out: &mut String, number: usize, transcript: &Transcr
     figure(out, transcript);
     if !sent.is_empty() || !received.is_empty() {
         out.push_str("<details class=\"bytes\"><summary>The bytes, as text</summary>\n");
-        for (label, bytes) in [("Sent by httplab", &sent), ("Received", &received)] {
+        let labels = match transcript.recorded_by {
+            Side::Client => ["Sent by httplab", "Received"],
+            Side::Server => ["Sent by httplab (the server)", "Received from the client"],
+        };
+        for (label, bytes) in labels.into_iter().zip([&sent, &received]) {
             let _ = write!(
                 out,
                 "<p><strong>{label}</strong> ({}):</p>",
