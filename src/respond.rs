@@ -107,13 +107,10 @@ fn refusal_from(head: Response, why: &str) -> Response {
     with_body(head, "text/plain; charset=utf-8", body).with_header("Connection", "close")
 }
 
-/// 408, sent when a request head did not arrive in time (socket layer's deadline).
-pub fn timeout_response(now: impl Now) -> Response {
-    refusal(
-        Status::REQUEST_TIMEOUT,
-        "the request head did not arrive in time",
-        now,
-    )
+/// 408, sent when a request did not arrive in time (the session's head deadline); `why` says
+/// what had arrived and what was missing (`explain::explain_incomplete_head`).
+pub fn timeout_response(why: &str, now: impl Now) -> Response {
+    refusal(Status::REQUEST_TIMEOUT, why, now)
 }
 
 /// 503, sent to a connection accepted past the connection limit.

@@ -6,6 +6,7 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use httplab::http::explain::{explain_incomplete_head, explain_unfinished_body};
 use httplab::server::session::{Env, Phase, Session, Site, Transmit};
 use httplab::server::{LogRecord, ServerConfig};
 use httplab::site::{DiskView, FileView, MemoryView};
@@ -596,6 +597,48 @@ fn the_access_log_gets_each_response_once_it_has_gone_out() {
     quiet.feed(&get("/helloWorld.html"), 0.0);
     quiet.flush(0.0);
     assert!(quiet.log.is_empty(), "--quiet: no records at all");
+}
+
+// ---------------------------------------------------------------- explanations
+
+/// The body of the response in `wire` (one response, then perhaps `<FIN>`).
+fn body_of(wire: &str) -> &str {
+    let body = wire.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+    body.strip_suffix("<FIN>").unwrap_or(body)
+}
+
+#[test]
+fn the_408_says_what_had_arrived_and_what_was_missing() {
+    let mut d = Driver::with(Box::new(site()), |c| c.quiet = false);
+    d.feed(b"GET /helloWorld.html", 0.5);
+    d.tick(10.0);
+    d.flush(10.0);
+    let wire = d.take_wire();
+    let why = explain_incomplete_head(b"GET /helloWorld.html", secs(10.0));
+    assert!(
+        why.contains("20 bytes arrived, \"GET /helloWorld.html\""),
+        "{why}"
+    );
+    assert!(why.contains("no HTTP version and no line end"), "{why}");
+    assert_eq!(body_of(&wire), format!("408 Request Timeout: {why}\n"));
+}
+
+#[test]
+fn the_408_of_a_body_that_never_ends_says_how_much_is_missing() {
+    let mut d = Driver::new();
+    d.feed(
+        b"GET /helloWorld.html HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n01",
+        0.0,
+    );
+    d.flush(0.0);
+    d.take_wire();
+    d.tick(10.0);
+    d.flush(10.0);
+    let why = explain_unfinished_body(8, secs(10.0));
+    assert_eq!(
+        body_of(&d.take_wire()),
+        format!("408 Request Timeout: {why}\n")
+    );
 }
 
 #[test]

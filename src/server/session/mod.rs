@@ -25,6 +25,7 @@ use std::time::Instant;
 
 use self::buffers::{FileBody, Input, Output, Unsent};
 use super::access_log::{LogRecord, request_line};
+use crate::http::explain::{explain_incomplete_head, explain_unfinished_body};
 use crate::http::{Response, Status};
 use crate::respond::{Answer, Outcome, refusal, timeout_response};
 
@@ -232,8 +233,9 @@ impl<R: Responder> Session<R> {
     }
 
     /// Time passed: acts on a deadline that has come. Part of a request whose time is up
-    /// gets a 408; an idle connection is closed without a word (the client may be sending
-    /// its next request right now); a client that stopped reading is dropped.
+    /// gets a 408 that says what had arrived and what was missing; an idle connection is
+    /// closed without a word (the client may be sending its next request right now); a
+    /// client that stopped reading is dropped.
     pub fn tick(&mut self, env: &Env) {
         let Some(deadline) = self.deadline() else {
             return;
@@ -243,11 +245,19 @@ impl<R: Responder> Session<R> {
         }
         match self.phase {
             Phase::Open if self.output.is_empty() && self.partial_request() => {
-                let line = log_line(self.input.unanswered(), env);
+                let partial = self.input.unanswered();
+                // The 408 says what had arrived and what was missing: a body still owed,
+                // or the head so far.
+                let why = if self.discard > 0 {
+                    explain_unfinished_body(self.discard, env.timeouts.head)
+                } else {
+                    explain_incomplete_head(partial, env.timeouts.head)
+                };
+                let line = log_line(partial, env);
                 self.input.clear();
                 self.discard = 0;
                 let ending = Ending::Close { linger: true };
-                self.queue_response(timeout_response(env.date), line, ending, env);
+                self.queue_response(timeout_response(&why, env.date), line, ending, env);
             }
             Phase::Open | Phase::Lingering { .. } => {
                 self.output.abandon();
