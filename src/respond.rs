@@ -104,7 +104,10 @@ pub fn refusal(status: Status, why: &str, now: impl Now) -> Response {
 /// A refusal built on `head` (the base fields and any of the status's own, such as `Allow`).
 fn refusal_from(head: Response, why: &str) -> Response {
     let body = pages::plain_reason(head.status, why);
-    with_body(head, "text/plain; charset=utf-8", body).with_header("Connection", "close")
+    let mut response =
+        with_body(head, "text/plain; charset=utf-8", body).with_header("Connection", "close");
+    response.why = Some(why.to_string());
+    response
 }
 
 /// 408, sent when a request did not arrive in time (the session's head deadline); `why` says

@@ -230,6 +230,11 @@ fn every_refusal_names_its_reason() {
 fn request_timeout_408_says_what_arrived() {
     let why = explain_incomplete_head(b"GET /helloWorld.html", Duration::from_secs(10));
     let response = timeout_response(&why, common::now());
+    assert_eq!(
+        response.why.as_deref(),
+        Some(why.as_str()),
+        "kept for the log"
+    );
     snapshot!("wire__408", visible(&response.into_bytes().unwrap()));
 }
 

@@ -1,11 +1,12 @@
 //! What a student is told when the server refuses a request (400 and its kin) or gives up
 //! waiting for one (408): what arrived and what was expected. Pure: the client's bytes and
-//! the facts of the refusal in, one line of text out: the response's body (after
-//! `408 Request Timeout: `), so it never holds a line break.
+//! the facts of the refusal in, one line of text out. That line is the response's body (after
+//! `408 Request Timeout: `) and the access log's `↳ why:` line, so it never holds a line
+//! break.
 //!
 //! Nothing but the client's own bytes is shown, made visible (`\r`, `\n` and every invisible
 //! byte spelled out), and at most [`SHOWN_BYTES`] of them in one place, with the count when
-//! more arrived: a huge head does not make a huge answer.
+//! more arrived: a huge head does not make a huge answer or a huge log line.
 
 mod refusal;
 mod timeout;

@@ -17,6 +17,7 @@
 
 mod buffers;
 mod env;
+mod logged;
 mod responder;
 
 use std::net::IpAddr;
@@ -24,6 +25,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Instant;
 
 use self::buffers::{FileBody, Input, Output, Unsent};
+use self::logged::Logged;
 use super::access_log::{LogRecord, request_line};
 use crate::http::explain::{explain_incomplete_head, explain_unfinished_body};
 use crate::http::{Response, Status};
@@ -253,11 +255,11 @@ impl<R: Responder> Session<R> {
                 } else {
                     explain_incomplete_head(partial, env.timeouts.head)
                 };
-                let line = log_line(partial, env);
+                let logged = Logged::of(partial, env);
                 self.input.clear();
                 self.discard = 0;
                 let ending = Ending::Close { linger: true };
-                self.queue_response(timeout_response(&why, env.date), line, ending, env);
+                self.queue_response(timeout_response(&why, env.date), logged, ending, env);
             }
             Phase::Open | Phase::Lingering { .. } => {
                 self.output.abandon();
@@ -334,7 +336,7 @@ impl<R: Responder> Session<R> {
                     client_done: false,
                 },
             };
-            let line = log_line(input, env);
+            let logged = Logged::of(&input[..answer.consumed.min(input.len())], env);
             self.input.consume(answer.consumed);
             self.discard = answer.discard;
             let ending = if !answer.close {
@@ -346,13 +348,20 @@ impl<R: Responder> Session<R> {
                     linger: !answer.client_done || self.partial_request(),
                 }
             };
-            self.queue_response(answer.response, line, ending, env);
+            self.queue_response(answer.response, logged, ending, env);
         }
     }
 
     /// Puts a response in the output, with its log record.
-    fn queue_response(&mut self, response: Response, line: String, ending: Ending, env: &Env) {
+    fn queue_response(
+        &mut self,
+        mut response: Response,
+        logged: Logged,
+        ending: Ending,
+        env: &Env,
+    ) {
         let status = response.status.code();
+        let why = response.why.take();
         let before = self.output.bytes.len();
         let encoded = self.responder.encode(response, &mut self.output.bytes);
         let file_len = encoded.file.as_ref().map_or(0, |(_, len)| *len);
@@ -371,9 +380,11 @@ impl<R: Responder> Session<R> {
                 record: LogRecord {
                     peer: self.peer,
                     time: env.date.time(),
-                    request_line: line,
+                    request_line: logged.request_line,
                     status,
                     body_bytes: encoded.body_len,
+                    why,
+                    arrived: logged.arrived,
                 },
                 body_start: start + total - encoded.body_len.min(total),
                 end: start + total,
@@ -401,15 +412,6 @@ impl<R: Responder> Session<R> {
             Phase::Closing { linger: true } if self.input.ended => self.phase = Phase::Closed,
             _ => {}
         }
-    }
-}
-
-/// The request line for the access log; nothing when there is no log.
-fn log_line(input: &[u8], env: &Env) -> String {
-    if env.log {
-        request_line(input)
-    } else {
-        String::new()
     }
 }
 
