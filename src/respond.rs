@@ -11,6 +11,7 @@ use std::time::SystemTime;
 use crate::http::{FieldValue, Now};
 
 use crate::http::date::whole_seconds;
+use crate::http::explain::{explain_refusal, explain_target};
 use crate::http::method::{self, MethodKind};
 use crate::http::request::{self, Framing, Limits, Parsed, Request, RequestError, Version};
 use crate::http::{Body, Response, Status};
@@ -56,7 +57,7 @@ pub fn respond<V: FileView + ?Sized>(
     match request::parse(input, limits) {
         Parsed::Incomplete => Outcome::Incomplete,
         Parsed::Invalid(error) => {
-            let mut answer = refuse_malformed(&error, input.len(), now);
+            let mut answer = refuse_malformed(&error, input, now);
             // A response to HEAD never has a body (RFC 9110 §9.3.2), even a refusal.
             if request::method_of(input) == Some("HEAD") {
                 answer.response.body = Body::Empty;
@@ -83,11 +84,12 @@ impl Now for At {
     }
 }
 
-/// The answer to a head that is known to be bad: its status, the reason, and a close.
-fn refuse_malformed(error: &RequestError, consumed: usize, now: &At) -> Answer {
+/// The answer to a head that is known to be bad: its status, the reason with what arrived,
+/// and a close.
+fn refuse_malformed(error: &RequestError, input: &[u8], now: &At) -> Answer {
     Answer {
-        response: refusal(error.status(), &error.to_string(), now),
-        consumed,
+        response: refusal(error.status(), &explain_refusal(input, error), now),
+        consumed: input.len(),
         discard: 0,
         close: true,
         client_done: false,
@@ -102,16 +104,16 @@ pub fn refusal(status: Status, why: &str, now: impl Now) -> Response {
 /// A refusal built on `head` (the base fields and any of the status's own, such as `Allow`).
 fn refusal_from(head: Response, why: &str) -> Response {
     let body = pages::plain_reason(head.status, why);
-    with_body(head, "text/plain; charset=utf-8", body).with_header("Connection", "close")
+    let mut response =
+        with_body(head, "text/plain; charset=utf-8", body).with_header("Connection", "close");
+    response.why = Some(why.to_string());
+    response
 }
 
-/// 408, sent when a request head did not arrive in time (socket layer's deadline).
-pub fn timeout_response(now: impl Now) -> Response {
-    refusal(
-        Status::REQUEST_TIMEOUT,
-        "the request head did not arrive in time",
-        now,
-    )
+/// 408, sent when a request did not arrive in time (the session's head deadline); `why` says
+/// what had arrived and what was missing (`explain::explain_incomplete_head`).
+pub fn timeout_response(why: &str, now: impl Now) -> Response {
+    refusal(Status::REQUEST_TIMEOUT, why, now)
 }
 
 /// 503, sent to a connection accepted past the connection limit.
@@ -157,16 +159,16 @@ fn answer<V: FileView + ?Sized>(
             return refuse(refusal_from(head, &why));
         }
         MethodKind::Unknown => {
-            let why = format!(
-                "the method {} is not implemented (methods are case-sensitive)",
-                request.method
-            );
+            let why = unknown_method(request.method);
             return refuse(refusal(Status::NOT_IMPLEMENTED, &why, now));
         }
     };
     let path = match SitePath::from_target(request.target) {
         Ok(path) => path,
-        Err(error) => return refuse(refusal(Status::BAD_REQUEST, &error.to_string(), now)),
+        Err(error) => {
+            let why = explain_target(&error.to_string(), request.target);
+            return refuse(refusal(Status::BAD_REQUEST, &why, now));
+        }
     };
     // A body on GET/HEAD means nothing here, but its bytes must not be read as the next
     // request: a small Content-Length body is thrown away, anything else ends the connection.
@@ -191,6 +193,20 @@ fn answer<V: FileView + ?Sized>(
         discard,
         close: !keep_alive,
         client_done: !request.wants_persistence() && !body_forces_close,
+    }
+}
+
+/// Why a method is not implemented; `get` is told that methods are case-sensitive and that
+/// it means GET.
+fn unknown_method(method: &str) -> String {
+    let upper = method.to_ascii_uppercase();
+    if upper != method && method::classify(&upper) != MethodKind::Unknown {
+        format!(
+            "the method {method} is not implemented: methods are case-sensitive, write {upper} \
+             in capitals"
+        )
+    } else {
+        format!("the method {method} is not implemented; this server implements GET and HEAD")
     }
 }
 

@@ -6,8 +6,9 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use httplab::http::explain::{explain_incomplete_head, explain_unfinished_body};
 use httplab::server::session::{Env, Phase, Session, Site, Transmit};
-use httplab::server::{LogRecord, ServerConfig};
+use httplab::server::{Arrived, LogRecord, ServerConfig, format_entry};
 use httplab::site::{DiskView, FileView, MemoryView};
 use proptest::prelude::*;
 
@@ -596,6 +597,143 @@ fn the_access_log_gets_each_response_once_it_has_gone_out() {
     quiet.feed(&get("/helloWorld.html"), 0.0);
     quiet.flush(0.0);
     assert!(quiet.log.is_empty(), "--quiet: no records at all");
+}
+
+// ---------------------------------------------------------------- explanations, --show-requests
+
+/// The body of the response in `wire` (one response, then perhaps `<FIN>`).
+fn body_of(wire: &str) -> &str {
+    let body = wire.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+    body.strip_suffix("<FIN>").unwrap_or(body)
+}
+
+#[test]
+fn the_408_says_what_had_arrived_and_what_was_missing() {
+    let mut d = Driver::with(Box::new(site()), |c| c.quiet = false);
+    d.feed(b"GET /helloWorld.html", 0.5);
+    d.tick(10.0);
+    d.flush(10.0);
+    let wire = d.take_wire();
+    let why = explain_incomplete_head(b"GET /helloWorld.html", secs(10.0));
+    assert!(
+        why.contains("20 bytes arrived, \"GET /helloWorld.html\""),
+        "{why}"
+    );
+    assert!(why.contains("no HTTP version and no line end"), "{why}");
+    assert_eq!(body_of(&wire), format!("408 Request Timeout: {why}\n"));
+    assert_eq!(
+        d.log[0].why.as_deref(),
+        Some(why.as_str()),
+        "the log says why too"
+    );
+    assert_eq!(
+        d.log[0].arrived, None,
+        "the head is kept only for --show-requests"
+    );
+}
+
+#[test]
+fn the_408_of_a_body_that_never_ends_says_how_much_is_missing() {
+    let mut d = Driver::new();
+    d.feed(
+        b"GET /helloWorld.html HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n01",
+        0.0,
+    );
+    d.flush(0.0);
+    d.take_wire();
+    d.tick(10.0);
+    d.flush(10.0);
+    let why = explain_unfinished_body(8, secs(10.0));
+    assert_eq!(
+        body_of(&d.take_wire()),
+        format!("408 Request Timeout: {why}\n")
+    );
+}
+
+#[test]
+fn show_requests_keeps_each_head_as_it_arrived_even_a_refused_one() {
+    let mut d = Driver::with(Box::new(site()), |c| {
+        c.quiet = false;
+        c.show_requests = true;
+    });
+    let bad = b"HEAD / HTTP/1.1\r\nHost : x\r\n\r\n";
+    d.feed(&[get("/helloWorld.html").as_slice(), bad].concat(), 0.0);
+    d.flush(0.0);
+    assert_eq!(d.statuses(), [200, 400]);
+    assert_eq!(
+        d.log[0].arrived.as_ref().map(|a| &a.bytes[..]),
+        Some(&get("/helloWorld.html")[..])
+    );
+    assert_eq!(d.log[0].why, None, "a 200 needs no explanation");
+    let refused = &d.log[1];
+    assert_eq!(
+        refused.arrived.as_ref().map(|a| &a.bytes[..]),
+        Some(&bad[..])
+    );
+    let why = refused.why.as_deref().unwrap_or_default();
+    assert!(
+        why.contains("line 2 arrived as \"Host : x\\r\\n\""),
+        "a HEAD's refusal has no body, but the log still says why: {why}"
+    );
+    let entry = format_entry(refused, true);
+    let lines: Vec<&str> = entry.lines().collect();
+    assert!(lines[0].ends_with("\"HEAD / HTTP/1.1\" 400 -"), "{entry}");
+    assert_eq!(lines[1], format!("  \u{21b3} why: {why}"));
+    assert_eq!(
+        lines[2..],
+        [
+            "  \u{21b3} the request as it arrived, 29 bytes:",
+            "    | HEAD / HTTP/1.1\\r\\n",
+            "    | Host : x\\r\\n",
+            "    | \\r\\n",
+        ]
+    );
+    assert_eq!(
+        format_entry(refused, false).lines().count(),
+        2,
+        "without the flag"
+    );
+}
+
+#[test]
+fn show_requests_bounds_a_huge_head_and_dumps_bytes_that_are_not_text() {
+    let mut d = Driver::with(Box::new(site()), |c| {
+        c.quiet = false;
+        c.show_requests = true;
+    });
+    let mut huge = b"GET / HTTP/1.1\r\nHost: x\r\n".to_vec();
+    huge.extend_from_slice(&b"X-Filler: 0123456789abcdef\r\n".repeat(400));
+    d.feed(&huge, 0.0);
+    d.flush(0.0);
+    let arrived = d.log[0].arrived.clone().unwrap();
+    assert_eq!(arrived.bytes.len(), 1024);
+    assert!(arrived.len > 1024);
+    let entry = format_entry(&d.log[0], true);
+    assert!(
+        entry.ends_with(&format!(
+            "    ... ({} bytes in all, the first 1024 shown)\n",
+            arrived.len
+        )),
+        "{entry}"
+    );
+    let garbage = Arrived::new(b"\x00\xff garbage \x01\r\n\r\n");
+    let mut record = d.log[0].clone();
+    record.arrived = Some(garbage);
+    let entry = format_entry(&record, true);
+    assert!(
+        entry.contains("the request as it arrived, 16 bytes, not text:\n"),
+        "{entry}"
+    );
+    assert!(
+        entry.contains("    | \\x00\\xff garbage \\x01\\r\\n\n"),
+        "{entry}"
+    );
+    assert!(
+        entry.contains(
+            "    00000000  00 ff 20 67 61 72 62 61  67 65 20 01 0d 0a 0d 0a  |.. garbage .....|\n"
+        ),
+        "{entry}"
+    );
 }
 
 #[test]

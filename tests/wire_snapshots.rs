@@ -3,8 +3,12 @@
 
 mod common;
 
+use std::time::Duration;
+
 use httplab::http::Limits;
+use httplab::http::explain::{explain_incomplete_head, explain_unfinished_body};
 use httplab::render::visible;
+use httplab::respond::timeout_response;
 use httplab::site::Forbidden;
 use httplab::{Answer, Outcome, respond};
 
@@ -218,4 +222,54 @@ fn every_refusal_names_its_reason() {
         ));
     }
     snapshot!("wire__refusals", report);
+}
+
+/// The 408 the seed's client gets: it sends `GET /helloWorld.html` — no version, no line
+/// end — and waits; at the head deadline the answer says what arrived and what was missing.
+#[test]
+fn request_timeout_408_says_what_arrived() {
+    let why = explain_incomplete_head(b"GET /helloWorld.html", Duration::from_secs(10));
+    let response = timeout_response(&why, common::now());
+    assert_eq!(
+        response.why.as_deref(),
+        Some(why.as_str()),
+        "kept for the log"
+    );
+    snapshot!("wire__408", visible(&response.into_bytes().unwrap()));
+}
+
+/// Every kind of partial head a 408 explains: the bytes that had arrived, then the reason.
+#[test]
+fn every_partial_head_names_what_is_missing() {
+    let long: Vec<u8> = [
+        b"GET / HTTP/1.1\r\nHost: x\r\n".as_slice(),
+        &b"Cookie: ".repeat(40),
+        b"a",
+    ]
+    .concat();
+    let cases: &[&[u8]] = &[
+        b"\r\n",
+        b"GET",
+        b"GET /helloWorld.html",
+        b"GET /helloWorld.html HTTP/1.1",
+        b"GET /helloWorld.html HTTP/1.1\r",
+        b"GET /helloWorld.html HTTP/1.1\r\n",
+        b"GET /helloWorld.html HTTP/1.1\r\nHost: localhost:6789\r\n",
+        b"GET /helloWorld.html HTTP/1.1\nHost: localhost:6789\n",
+        b"GET /helloWorld.html HTTP/1.1\r\nHost: localhost:6789\r\n\r",
+        b"GET /helloWorld.html HTTP/1.1\r\nHost: localhost:6789\r",
+        b"GET /helloWorld.html HTTP/1.1\r\nHost: localhost:6789\r\nAcc",
+        &long,
+    ];
+    let mut report = String::new();
+    for bytes in cases {
+        let why = explain_incomplete_head(bytes, Duration::from_secs(10));
+        report.push_str(&format!(
+            "{}\n  -> {why}\n",
+            visible(bytes).replace('\n', "")
+        ));
+    }
+    let body = explain_unfinished_body(8, Duration::from_secs(10));
+    report.push_str(&format!("(a body 8 bytes short)\n  -> {body}\n"));
+    snapshot!("wire__timeouts", report);
 }

@@ -48,6 +48,11 @@ pub struct ServeArgs {
     /// No access log on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Under each access-log line, the request head as it arrived: \r and \n spelled out,
+    /// a hex dump when it is not text (the first 1024 bytes at most). For a 408, the part
+    /// of the head that had arrived.
+    #[arg(long, conflicts_with = "quiet")]
+    pub show_requests: bool,
     /// Reproduce student bugs on purpose, to see them or to test a checker (comma-separated).
     #[arg(long = "flaw", value_name = "NAME", value_delimiter = ',', long_help = flaw_help())]
     pub flaws: Vec<Flaw>,
@@ -83,6 +88,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         config.workers = workers.max(1);
     }
     config.quiet = args.quiet;
+    config.show_requests = args.show_requests;
     if let Some(flaw) = args.flaws.iter().find(|f| f.loopback_only())
         && !args.bind.is_loopback()
     {

@@ -107,7 +107,7 @@ fn diagnose_version(version: &[u8]) -> Option<RequestError> {
     }
 }
 
-fn diagnose_field_line(line: &[u8]) -> Option<RequestError> {
+pub(super) fn diagnose_field_line(line: &[u8]) -> Option<RequestError> {
     if line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
         return Some(RequestError::ObsFold);
     }

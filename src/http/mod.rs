@@ -1,10 +1,13 @@
 //! The protocol, pure: no sockets, no clocks, no disk.
 //!
 //! `request` turns bytes into a [`request::Request`] (or says the head is incomplete or
-//! invalid, and why); `response` holds a [`response::Response`] and its exact wire encoding.
+//! invalid, and why); `response` holds a [`response::Response`] and its exact wire encoding;
+//! `explain` says to a student what arrived and what was expected when a request is refused
+//! or never ends.
 
 pub mod date;
 mod diagnose;
+pub mod explain;
 mod grammar;
 pub mod method;
 pub mod request;

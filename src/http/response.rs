@@ -136,6 +136,9 @@ pub struct Response {
     pub status: Status,
     pub headers: Vec<(&'static str, FieldValue)>,
     pub body: Body,
+    /// Why a refusal refuses, in words (its body says the same), kept for the access log's
+    /// `↳ why:` line — also when the body is left out, as for HEAD. Never on the wire.
+    pub why: Option<String>,
 }
 
 impl Response {
@@ -144,6 +147,7 @@ impl Response {
             status,
             headers: Vec::with_capacity(8),
             body: Body::Empty,
+            why: None,
         }
     }
 

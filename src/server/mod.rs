@@ -31,7 +31,7 @@ use std::time::Instant;
 use crate::http::{Limits, Now};
 use crate::site::FileView;
 
-pub use access_log::{LogRecord, format_line, request_line};
+pub use access_log::{Arrived, LogRecord, format_entry, format_line, request_line};
 pub use error::ServeError;
 pub use listener::{RunSummary, RunningServer, Server, Stopper};
 pub use session::{Env, Timeouts};
@@ -62,6 +62,9 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// No access log.
     pub quiet: bool,
+    /// Each request head as it arrived, on stderr under its access-log line
+    /// (`serve --show-requests`); `quiet` silences it too.
+    pub show_requests: bool,
     /// Student bugs reproduced on purpose (`serve --flaw`); empty for the real server.
     pub flaws: flaw::Flaws,
     /// Where `Date` comes from: the system clock, or a fixed time in byte-exact tests.
@@ -122,6 +125,7 @@ impl ServerConfig {
             limits: &self.limits,
             timeouts: &self.timeouts,
             log: !self.quiet,
+            show_requests: self.show_requests && !self.quiet,
             panic_on_target: self.panic_on_target.as_deref(),
         }
     }
@@ -137,6 +141,7 @@ impl ServerConfig {
             timeouts: Timeouts::default(),
             limits: Limits::default(),
             quiet: false,
+            show_requests: false,
             flaws: flaw::Flaws::default(),
             clock: std::time::SystemTime::now,
             panic_on_target: None,

@@ -40,6 +40,7 @@ impl Shared {
     pub fn new(view: DiskView, config: ServerConfig) -> Shared {
         let log = AccessLog {
             enabled: !config.quiet,
+            show_requests: config.show_requests,
         };
         Shared {
             view,

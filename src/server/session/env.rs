@@ -18,6 +18,8 @@ pub struct Env<'a> {
     pub timeouts: &'a Timeouts,
     /// Make access-log records.
     pub log: bool,
+    /// Keep in each record the request's head as it arrived (`serve --show-requests`).
+    pub show_requests: bool,
     /// Test-only: a request for this target panics (`ServerConfig::panic_on_target`).
     pub panic_on_target: Option<&'a str>,
 }

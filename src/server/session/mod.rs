@@ -17,6 +17,7 @@
 
 mod buffers;
 mod env;
+mod logged;
 mod responder;
 
 use std::net::IpAddr;
@@ -24,7 +25,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Instant;
 
 use self::buffers::{FileBody, Input, Output, Unsent};
+use self::logged::Logged;
 use super::access_log::{LogRecord, request_line};
+use crate::http::explain::{explain_incomplete_head, explain_unfinished_body};
 use crate::http::{Response, Status};
 use crate::respond::{Answer, Outcome, refusal, timeout_response};
 
@@ -232,8 +235,9 @@ impl<R: Responder> Session<R> {
     }
 
     /// Time passed: acts on a deadline that has come. Part of a request whose time is up
-    /// gets a 408; an idle connection is closed without a word (the client may be sending
-    /// its next request right now); a client that stopped reading is dropped.
+    /// gets a 408 that says what had arrived and what was missing; an idle connection is
+    /// closed without a word (the client may be sending its next request right now); a
+    /// client that stopped reading is dropped.
     pub fn tick(&mut self, env: &Env) {
         let Some(deadline) = self.deadline() else {
             return;
@@ -243,11 +247,19 @@ impl<R: Responder> Session<R> {
         }
         match self.phase {
             Phase::Open if self.output.is_empty() && self.partial_request() => {
-                let line = log_line(self.input.unanswered(), env);
+                let partial = self.input.unanswered();
+                // The 408 says what had arrived and what was missing: a body still owed,
+                // or the head so far.
+                let why = if self.discard > 0 {
+                    explain_unfinished_body(self.discard, env.timeouts.head)
+                } else {
+                    explain_incomplete_head(partial, env.timeouts.head)
+                };
+                let logged = Logged::of(partial, env);
                 self.input.clear();
                 self.discard = 0;
                 let ending = Ending::Close { linger: true };
-                self.queue_response(timeout_response(env.date), line, ending, env);
+                self.queue_response(timeout_response(&why, env.date), logged, ending, env);
             }
             Phase::Open | Phase::Lingering { .. } => {
                 self.output.abandon();
@@ -324,7 +336,7 @@ impl<R: Responder> Session<R> {
                     client_done: false,
                 },
             };
-            let line = log_line(input, env);
+            let logged = Logged::of(&input[..answer.consumed.min(input.len())], env);
             self.input.consume(answer.consumed);
             self.discard = answer.discard;
             let ending = if !answer.close {
@@ -336,13 +348,20 @@ impl<R: Responder> Session<R> {
                     linger: !answer.client_done || self.partial_request(),
                 }
             };
-            self.queue_response(answer.response, line, ending, env);
+            self.queue_response(answer.response, logged, ending, env);
         }
     }
 
     /// Puts a response in the output, with its log record.
-    fn queue_response(&mut self, response: Response, line: String, ending: Ending, env: &Env) {
+    fn queue_response(
+        &mut self,
+        mut response: Response,
+        logged: Logged,
+        ending: Ending,
+        env: &Env,
+    ) {
         let status = response.status.code();
+        let why = response.why.take();
         let before = self.output.bytes.len();
         let encoded = self.responder.encode(response, &mut self.output.bytes);
         let file_len = encoded.file.as_ref().map_or(0, |(_, len)| *len);
@@ -361,9 +380,11 @@ impl<R: Responder> Session<R> {
                 record: LogRecord {
                     peer: self.peer,
                     time: env.date.time(),
-                    request_line: line,
+                    request_line: logged.request_line,
                     status,
                     body_bytes: encoded.body_len,
+                    why,
+                    arrived: logged.arrived,
                 },
                 body_start: start + total - encoded.body_len.min(total),
                 end: start + total,
@@ -391,15 +412,6 @@ impl<R: Responder> Session<R> {
             Phase::Closing { linger: true } if self.input.ended => self.phase = Phase::Closed,
             _ => {}
         }
-    }
-}
-
-/// The request line for the access log; nothing when there is no log.
-fn log_line(input: &[u8], env: &Env) -> String {
-    if env.log {
-        request_line(input)
-    } else {
-        String::new()
     }
 }
 
