@@ -6,20 +6,8 @@
 //! Each text is written for a student at the socket API: what the server does, why it
 //! breaks a client, and what to change in the code.
 
+use super::CauseDef;
 use super::client::catalogue::CLIENT_CAUSES;
-
-/// One root cause.
-#[derive(Debug)]
-pub struct CauseDef {
-    /// Stable id, in JSON and in `Judgement::because`.
-    pub id: &'static str,
-    /// What the server does wrong, in one line.
-    pub title: &'static str,
-    /// Why that breaks a client.
-    pub why: &'static str,
-    /// What to change.
-    pub fix: &'static str,
-}
 
 /// Every shared cause, in the order to fix them: a server that never answers shows no other
 /// bug; a wrong status line or line end spoils every response; then the body; then how

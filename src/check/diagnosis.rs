@@ -7,49 +7,12 @@
 //! requires first), failures before warnings, then in the order of [`CAUSES`].
 
 use super::causes::{self, CAUSES};
-use super::runner::{CheckResult, Suite};
+pub use super::suite::{Cause, Evidence};
+use super::suite::{CheckResult, Suite};
 use super::{Judgement, Part, Verdict};
 use crate::render::visible;
 use crate::wire::message;
 use crate::wire::transcript::{EventKind, Transcript};
-
-/// One root cause, and what it explains.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Cause {
-    /// A shared cause's id (`bare-lf`, `crash`, ...) or, for a check that is its own cause,
-    /// the check's id.
-    pub id: String,
-    /// What the server does wrong.
-    pub title: String,
-    /// Why it breaks a client.
-    pub why: String,
-    /// What to change.
-    pub fix: String,
-    /// The part of the work it belongs to: the most required part among its checks.
-    pub part: Part,
-    /// Every check it explains only warns (a SHOULD).
-    pub warning: bool,
-    /// The checks whose failure it explains.
-    pub checks: Vec<&'static str>,
-    /// The checks that could not run because of it (the server was down).
-    pub blocked: Vec<&'static str>,
-    /// One conversation that shows it.
-    pub evidence: Option<Evidence>,
-    /// More to know: the server's traceback, for a crash.
-    pub detail: Option<String>,
-}
-
-/// The bytes of one conversation: what httplab sent and what came back.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Evidence {
-    /// The check it comes from (empty for the first request of the run).
-    pub check: &'static str,
-    pub request: Vec<u8>,
-    pub response: Vec<u8>,
-    /// Where in the response the fault shows (the first bare LF, the Content-Length line,
-    /// the end of the body): a short rendering shows that place.
-    pub focus: usize,
-}
 
 impl Evidence {
     fn of(check: &'static str, transcript: &Transcript) -> Evidence {
@@ -199,7 +162,7 @@ fn own(result: &CheckResult) -> Cause {
 }
 
 /// The server died during a check.
-fn crash(suite: &Suite, index: usize, death: &super::runner::Death) -> Cause {
+fn crash(suite: &Suite, index: usize, death: &super::suite::Death) -> Cause {
     let result = suite.results.iter().find(|r| r.death == Some(index));
     let trigger = result.and_then(trigger);
     let mut cause = shared("crash");
@@ -325,7 +288,7 @@ mod tests {
 
     use super::*;
     use crate::check::catalogue::CHECKS;
-    use crate::check::runner::Death;
+    use crate::check::suite::Death;
 
     fn check(id: &str) -> &'static super::super::Check {
         &CHECKS.iter().find(|c| c.check.id == id).unwrap().check

@@ -20,6 +20,7 @@ mod robust;
 pub mod runner;
 mod security;
 pub mod student_server;
+pub mod suite;
 mod wire_format;
 
 use serde::Serialize;
@@ -75,6 +76,20 @@ impl Part {
             Part::Beyond => "Beyond the assignment — HTTP/1.1 as the RFCs state it",
         }
     }
+}
+
+/// One root cause a set of failures can have (the server's in `causes`, the client's in
+/// `client::catalogue`).
+#[derive(Debug)]
+pub struct CauseDef {
+    /// Stable id, in JSON and in `Judgement::because`.
+    pub id: &'static str,
+    /// What the server does wrong, in one line.
+    pub title: &'static str,
+    /// Why that breaks a client.
+    pub why: &'static str,
+    /// What to change.
+    pub fix: &'static str,
 }
 
 /// What a check is, for every report: its id, what it holds the program to, and how to fix

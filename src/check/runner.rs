@@ -9,12 +9,12 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
 use super::catalogue::CHECKS;
-use super::diagnosis::{Cause, diagnose};
+use super::diagnosis::diagnose;
+pub use super::suite::{CheckResult, Death, Graded, Silence, Suite};
 use super::{Check, Context, Docroot, Judgement, Level, Part, Phase, ServerCheck, Verdict};
 use crate::wire::connection::{ConnectError, RecordingStream, display_target};
 use crate::wire::probe::read_response;
 use crate::wire::request::request_head;
-use crate::wire::transcript::Transcript;
 
 /// What to check and how.
 #[derive(Clone, Debug)]
@@ -60,142 +60,6 @@ impl SuiteConfig {
             Part::One | Part::Three => true,
             Part::Two => self.part_two,
             Part::Beyond => self.strict,
-        }
-    }
-}
-
-/// One check's result.
-#[derive(Clone, Debug)]
-pub struct CheckResult {
-    pub check: &'static Check,
-    pub judgement: Judgement,
-    pub verdict: Verdict,
-    pub transcripts: Vec<Transcript>,
-    pub elapsed: Duration,
-    /// The server died during this check: an index into [`Suite::deaths`].
-    pub death: Option<usize>,
-}
-
-/// The server died (or stopped answering) during a check.
-#[derive(Clone, Debug)]
-pub struct Death {
-    pub during: &'static str,
-    /// How it ended: "exited with status 1", "killed by signal 9", or "stopped answering"
-    /// when nothing supervised it.
-    pub how: String,
-    /// What it wrote to stderr meanwhile (the traceback), when it was supervised.
-    pub stderr: Option<String>,
-    /// It was started again and the run went on.
-    pub restarted: bool,
-    /// Why it could not be started again, when it could not.
-    pub restart_error: Option<String>,
-}
-
-/// Why the server never answered the first request.
-#[derive(Clone, Debug)]
-pub struct Silence {
-    pub why: String,
-    /// It answered once the client half-closed: it reads until the client closes.
-    pub reads_until_close: bool,
-    /// The conversation that showed it.
-    pub transcript: Transcript,
-}
-
-/// Which program a run grades.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Graded {
-    /// A server (`check`): httplab is the client.
-    Server,
-    /// A client (`check-client`): httplab is the server.
-    Client,
-}
-
-/// The whole run.
-#[derive(Clone, Debug)]
-pub struct Suite {
-    pub target: String,
-    pub graded: Graded,
-    /// The command that runs it again (`httplab check 127.0.0.1:6789 --part 1`).
-    pub command: String,
-    /// In catalogue order.
-    pub results: Vec<CheckResult>,
-    /// The check after which the server stopped answering for good (the checks after it
-    /// were skipped).
-    pub died_after: Option<&'static str>,
-    /// Every time the server died, in order.
-    pub deaths: Vec<Death>,
-    /// Nothing listened on the port at all (then `results` is empty).
-    pub unreachable: Option<String>,
-    /// The server took the connection but never answered the first request (then every
-    /// check is skipped, and the run fails).
-    pub silent: Option<Silence>,
-    /// The root causes of the failures, in the order to fix them.
-    pub causes: Vec<Cause>,
-    pub part_two: bool,
-    pub strict: bool,
-    pub elapsed: Duration,
-}
-
-impl Suite {
-    pub fn count(&self, verdict: Verdict) -> usize {
-        self.results.iter().filter(|r| r.verdict == verdict).count()
-    }
-
-    /// Whether a failure in `part` fails the run.
-    pub fn counts(&self, part: Part) -> bool {
-        match part {
-            Part::One | Part::Three => true,
-            Part::Two => self.part_two,
-            Part::Beyond => self.strict,
-        }
-    }
-
-    /// The parts this run grades, in order.
-    pub fn parts(&self) -> Vec<Part> {
-        let mut parts: Vec<Part> = self.results.iter().map(|r| r.check.part).collect();
-        if parts.is_empty() {
-            parts = vec![Part::One, Part::Two, Part::Beyond];
-        }
-        parts.sort();
-        parts.dedup();
-        parts
-    }
-
-    /// The checks of `part` that failed (not those that only warn).
-    pub fn failed_in(&self, part: Part) -> usize {
-        self.results
-            .iter()
-            .filter(|r| r.check.part == part && r.verdict == Verdict::Fail)
-            .count()
-    }
-
-    /// Whether the work `part` asks for is done: its checks ran, the server lived through
-    /// them, and none failed.
-    pub fn done(&self, part: Part) -> bool {
-        self.silent.is_none()
-            && self.died_after.is_none()
-            && self.failed_in(part) == 0
-            && self
-                .results
-                .iter()
-                .any(|r| r.check.part == part && r.verdict != Verdict::Skip)
-    }
-
-    /// The exit status: 0 when nothing that counts failed (the assignment's parts; with
-    /// `--strict` the RFC MUSTs beyond it too), 1 when something did, 3 when nothing listens.
-    pub fn exit_code(&self) -> u8 {
-        if self.unreachable.is_some() {
-            3
-        } else if self.silent.is_some()
-            || self.died_after.is_some()
-            || self
-                .results
-                .iter()
-                .any(|r| r.verdict == Verdict::Fail && self.counts(r.check.part))
-        {
-            1
-        } else {
-            0
         }
     }
 }

@@ -4,8 +4,9 @@
 use super::{Context, Judgement, SendOptions, expect};
 use crate::http::Status;
 use crate::http::date::{DateForm, date_form};
+use crate::http::grammar::count_bare_lf;
 use crate::render::visible;
-use crate::wire::analysis::{StatusLine, count_bare_lf, in_tiny_segments};
+use crate::wire::analysis::{StatusLine, in_tiny_segments};
 
 pub fn status_line(context: &Context) -> Judgement {
     let reply = context.get("/helloWorld.html");

@@ -71,3 +71,11 @@ pub(super) fn is_host_byte(b: u8) -> bool {
                 | b']'
         )
 }
+
+/// Lines of the head that end in LF without a CR before it (RFC 9112 §2.1).
+pub fn count_bare_lf(head: &[u8]) -> usize {
+    head.iter()
+        .enumerate()
+        .filter(|(i, b)| **b == b'\n' && (*i == 0 || head[i - 1] != b'\r'))
+        .count()
+}

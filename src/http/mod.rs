@@ -8,7 +8,7 @@
 pub mod date;
 mod diagnose;
 pub mod explain;
-mod grammar;
+pub mod grammar;
 pub mod method;
 pub mod request;
 mod request_error;

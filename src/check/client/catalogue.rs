@@ -1,8 +1,7 @@
 //! The checks of a student's client (the assignment's part 3), and the causes they name.
 //! Ids are fixed, as the server's are.
 
-use super::super::causes::CauseDef;
-use super::super::{Check, Level, Part};
+use super::super::{CauseDef, Check, Level, Part};
 
 pub const CLIENT_CHECKS: &[Check] = &[
     Check {

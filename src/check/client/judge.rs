@@ -248,7 +248,7 @@ fn prints_body(run: &ScenarioRun, repr_counts: bool) -> Judgement {
         body.len(),
         run.scenario.path()
     );
-    let got_printed = describe_output(&run.client);
+    let got_printed = describe_output(&run.client.stdout, &run.client.stderr);
     if contains(&printed, &body) {
         if repr_counts && is_repr {
             return Judgement::fail(
@@ -291,7 +291,7 @@ fn prints_status(run: &ScenarioRun) -> Judgement {
     } else {
         Judgement::fail(
             "the status line (200 OK) on stdout",
-            describe_output(&run.client),
+            describe_output(&run.client.stdout, &run.client.stderr),
             &run.client.stdout[..run.client.stdout.len().min(256)],
         )
     }
@@ -315,7 +315,10 @@ fn not_found(run: &ScenarioRun) -> Judgement {
     } else {
         Judgement::fail(
             expected,
-            format!("exit status 0 and {}", describe_output(&run.client)),
+            format!(
+                "exit status 0 and {}",
+                describe_output(&run.client.stdout, &run.client.stderr)
+            ),
             &[],
         )
     }

@@ -1,23 +1,22 @@
 //! What a client printed, read back: a Python bytes literal decoded, how much of a body it
 //! holds, in a few words for a report.
 
-use super::judge::ClientRun;
 use crate::render::visible;
 
 /// What a client printed, in a few words.
-pub fn describe_output(client: &ClientRun) -> String {
-    if client.stdout.is_empty() {
-        let err = client.stderr.lines().last().unwrap_or_default();
+pub fn describe_output(stdout: &[u8], stderr: &str) -> String {
+    if stdout.is_empty() {
+        let err = stderr.lines().last().unwrap_or_default();
         return if err.is_empty() {
             "nothing on stdout".into()
         } else {
             format!("nothing on stdout; stderr ends with {err:?}")
         };
     }
-    let start = &client.stdout[..client.stdout.len().min(80)];
+    let start = &stdout[..stdout.len().min(80)];
     format!(
         "{} bytes on stdout, starting {:?}",
-        client.stdout.len(),
+        stdout.len(),
         visible(start).replace('\n', "")
     )
 }

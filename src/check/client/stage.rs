@@ -12,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::scenarios::{PIECE_PAUSE, Scenario};
 use crate::http::Limits;
+use crate::http::explain::explain_incomplete_head;
 use crate::respond::{Outcome, respond, timeout_response};
 use crate::server::session::encode;
 use crate::site::MemoryView;
@@ -196,7 +197,8 @@ fn next_answer(
                 waited_ms: HEAD_WAIT.as_millis() as u64,
             });
             let mut out = Vec::new();
-            let _ = encode(timeout_response(SystemTime::now()), &mut out);
+            let why = explain_incomplete_head(input, HEAD_WAIT);
+            let _ = encode(timeout_response(&why, SystemTime::now()), &mut out);
             return Some((out, 408, true, input.len()));
         }
         match read(stream, left, recorder) {

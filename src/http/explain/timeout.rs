@@ -10,8 +10,8 @@ use super::{content, count, lines, seconds, shown_ends, shown_within};
 /// The last line is named with at most this many of its bytes: the head around it is shown
 /// already.
 const LAST_LINE_BYTES: usize = 40;
+use crate::http::grammar::count_bare_lf;
 use crate::http::request::skip_empty_lines;
-use crate::wire::analysis::count_bare_lf;
 
 /// What a whole request looks like, for a client whose request line never ended.
 const REQUEST_RULE: &str = "expected a request line such as \"GET /path HTTP/1.1\" ended by \

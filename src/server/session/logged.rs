@@ -1,7 +1,7 @@
 //! What a response's access-log record keeps of its request, taken from the input before
 //! the session consumes it.
 
-use super::Env;
+use super::env::Env;
 use crate::server::access_log::{Arrived, request_line};
 
 /// What the log record of a response keeps of its request: the request line when there is

@@ -4,6 +4,7 @@ use super::findings::{Analysis, Notes, Severity};
 use super::status_line::StatusLine;
 use crate::http::Status;
 use crate::http::date::date_form;
+use crate::http::grammar::count_bare_lf;
 use crate::render::visible;
 use crate::wire::message;
 
@@ -200,12 +201,4 @@ fn date_field(head: &[u8], notes: &mut Notes) {
             "the Date field is not an HTTP date (RFC 9110 §5.6.7)".to_string(),
         );
     }
-}
-
-/// Lines of the head that end in LF without a CR before it (RFC 9112 §2.1).
-pub fn count_bare_lf(head: &[u8]) -> usize {
-    head.iter()
-        .enumerate()
-        .filter(|(i, b)| **b == b'\n' && (*i == 0 || head[i - 1] != b'\r'))
-        .count()
 }

@@ -14,7 +14,6 @@ use crate::render::visible;
 use body::framing;
 use findings::Notes;
 pub use findings::{Analysis, Ending, Finding, Severity};
-pub use head::count_bare_lf;
 use head::{fields, line_ends, status_line};
 pub use segments::{in_tiny_segments, tiny_sends};
 pub use status_line::StatusLine;
