@@ -151,6 +151,7 @@ fn run_students_server(
     let mut server = match StudentServer::start(command, &here, config.port) {
         Ok(server) => server,
         Err(error) => {
+            supervise::wait_if_interrupted();
             eprintln!("httplab: your server did not start: {error}");
             return ExitCode::from(1);
         }
@@ -158,6 +159,7 @@ fn run_students_server(
     config.host = "127.0.0.1".into();
     config.port = server.port();
     let suite = run_watched(&config, &mut server, &mut progress_printer());
+    supervise::wait_if_interrupted();
     if server.restarts > 0 {
         eprintln!(
             "httplab: your server died {} time(s) and was started again; the report shows where, with its traceback",
@@ -213,6 +215,8 @@ impl Outputs<'_> {
     /// Prints and writes the report; the exit status is the suite's (1 when a file could not
     /// be written).
     pub fn write(&self, suite: &Suite) -> ExitCode {
+        // After Ctrl-C the run ends with 130 and no report of the deaths we caused.
+        supervise::wait_if_interrupted();
         if suite.unreachable.is_some() {
             print!("{}", report::text::render(suite, Style::for_stdout()));
             return ExitCode::from(NOTHING_LISTENS);
@@ -345,6 +349,7 @@ fn known_prefixes(option: &str, prefixes: &[String]) -> Result<Vec<String>, Stri
 pub fn progress_printer() -> impl FnMut(&CheckResult, usize, usize) {
     let live = std::io::stderr().is_terminal();
     move |result, done, total| {
+        supervise::wait_if_interrupted();
         if !live {
             return;
         }

@@ -55,7 +55,7 @@ use std::fmt;
 pub use capture::{Captured, CapturedStream, OutputMark};
 pub use error::SuperviseError;
 pub use listen::NotListening;
-pub use registry::{INTERRUPTED, kill_all, kill_all_on_interrupt};
+pub use registry::{INTERRUPTED, kill_all, kill_all_on_interrupt, wait_if_interrupted};
 pub use run_once::run_once;
 pub use spec::{Limits, ProgramSpec};
 pub use supervised::{Ending, ExitReport, Supervised};

@@ -4,6 +4,7 @@
 //! not reach it: without this, quitting httplab would leave the student's server running
 //! and holding its port.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use super::SuperviseError;
@@ -11,6 +12,9 @@ use super::tree::Tree;
 use super::watchdog::KILL_BOUND;
 
 static LIVE: Mutex<Vec<Arc<Tree>>> = Mutex::new(Vec::new());
+
+/// Set by the signal thread before it kills anything: from then on, the process is ending.
+static INTERRUPTING: AtomicBool = AtomicBool::new(false);
 
 pub(super) fn register(tree: Arc<Tree>) {
     LIVE.lock().unwrap_or_else(|e| e.into_inner()).push(tree);
@@ -54,9 +58,22 @@ fn install() -> std::io::Result<()> {
         .name("httplab-supervise-signals".into())
         .spawn(move || {
             if signals.forever().next().is_some() {
+                INTERRUPTING.store(true, Ordering::SeqCst);
                 kill_all();
                 std::process::exit(INTERRUPTED);
             }
         })?;
     Ok(())
+}
+
+/// Called before a command reports: after Ctrl-C, the student's program dies because we
+/// killed it, and the main thread must not report that death ("nothing listens", "your
+/// server crashed") nor exit with its own status — the signal thread exits with 130. So
+/// this blocks forever once an interrupt is being handled, and returns at once otherwise.
+pub fn wait_if_interrupted() {
+    if INTERRUPTING.load(Ordering::SeqCst) {
+        loop {
+            std::thread::park();
+        }
+    }
 }
