@@ -17,6 +17,7 @@
 
 pub mod check;
 pub mod fixtures;
+pub mod grade;
 pub mod http;
 pub mod pages;
 pub mod render;

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use cli::check::{CHECK_AFTER_HELP, CheckArgs};
 use cli::check_client::{CHECK_CLIENT_AFTER_HELP, CheckClientArgs};
 use cli::fixtures::FixturesArgs;
+use cli::grade::{GRADE_AFTER_HELP, GradeArgs};
 use cli::probe::{PROBE_EXIT_CODES, ProbeArgs};
 use cli::serve::ServeArgs;
 
@@ -34,6 +35,9 @@ enum Command {
     /// Grade the assignment's client: httplab's server records what it sends and checks what it prints.
     #[command(name = "check-client", after_help = CHECK_CLIENT_AFTER_HELP)]
     CheckClient(CheckClientArgs),
+    /// Grade a whole class: each submission sandboxed, scored by a rubric, into a gradebook.
+    #[command(after_help = GRADE_AFTER_HELP)]
+    Grade(GradeArgs),
     /// Write the fixture site (embedded in httplab) into DIR, to serve with your own server.
     Fixtures(FixturesArgs),
     /// Send one request over a raw socket and show every byte that comes back.
@@ -49,5 +53,6 @@ fn main() -> ExitCode {
         Command::Fixtures(args) => cli::fixtures::run(args),
         Command::Check(args) => cli::check::run(args),
         Command::CheckClient(args) => cli::check_client::run_check_client(args),
+        Command::Grade(args) => cli::grade::run(args),
     }
 }

@@ -63,7 +63,23 @@ pub fn diagnose(suite: &Suite) -> Vec<Cause> {
         found.push(cause);
     }
     for (index, death) in suite.deaths.iter().enumerate() {
-        found.push(crash(suite, index, death));
+        let cause = crash(suite, index, death);
+        // A server that dies the same way in several checks has one cause, not one each.
+        match found
+            .iter_mut()
+            .find(|c| c.id == cause.id && c.title == cause.title)
+        {
+            Some(same) => {
+                same.part = same.part.min(cause.part);
+                same.checks.extend(cause.checks);
+                for id in cause.blocked {
+                    if !same.blocked.contains(&id) {
+                        same.blocked.push(id);
+                    }
+                }
+            }
+            None => found.push(cause),
+        }
     }
     for result in &suite.results {
         if !matches!(result.verdict, Verdict::Fail | Verdict::Warn) || result.death.is_some() {

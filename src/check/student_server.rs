@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use super::Check;
 use super::runner::{Death, Watch};
 use crate::supervise::{
-    NotListening, OutputMark, ProgramSpec, SuperviseError, Supervised, working_copy,
+    Confinement, NotListening, OutputMark, ProgramSpec, SuperviseError, Supervised, working_copy,
 };
 
 /// How long a server may take to start listening.
@@ -35,16 +35,18 @@ impl ServerCommand {
         }
     }
 
+    /// The program, `{port}` and `{dir}` (the working folder) replaced.
     fn spec(&self, port: u16, dir: &Path) -> ProgramSpec {
         let port = port.to_string();
-        match self {
-            ServerCommand::Shell(command) => {
-                ProgramSpec::shell(&command.replace("{port}", &port), dir)
-            }
-            ServerCommand::Argv(words) => {
-                ProgramSpec::new(words.iter().map(|w| w.replace("{port}", &port)), dir)
-            }
-        }
+        let folder = dir.to_string_lossy();
+        let fill = |text: &str| text.replace("{port}", &port).replace("{dir}", &folder);
+        let spec = match self {
+            ServerCommand::Shell(command) => ProgramSpec::shell(&fill(command), dir),
+            ServerCommand::Argv(words) => ProgramSpec::new(words.iter().map(|w| fill(w)), dir),
+        };
+        // Python buffers print() into a pipe: without this, what a server printed before it
+        // was stopped (or crashed in C) never reaches its log.
+        spec.with_env("PYTHONUNBUFFERED", "1")
     }
 
     pub fn display(&self) -> String {
@@ -88,9 +90,12 @@ pub struct StudentServer {
     port: u16,
     fixed_port: bool,
     process: Supervised,
+    confinement: Option<Confinement>,
     mark: Option<OutputMark>,
     /// Every start, for the report: how many times it had to be started again.
     pub restarts: usize,
+    /// The output of each earlier run (the runs that died), oldest first.
+    earlier_runs: Vec<crate::supervise::Captured>,
 }
 
 impl StudentServer {
@@ -102,20 +107,45 @@ impl StudentServer {
         source: &Path,
         port: u16,
     ) -> Result<StudentServer, StartError> {
+        StudentServer::start_confined(command, source, port, None)
+    }
+
+    /// As [`StudentServer::start`], in `grade`'s sandbox when `confinement` is given (the
+    /// caller's thread is then in the submission's own network namespace).
+    pub fn start_confined(
+        command: ServerCommand,
+        source: &Path,
+        port: u16,
+        confinement: Option<Confinement>,
+    ) -> Result<StudentServer, StartError> {
         let folder = working_copy(source, "httplab-run-").map_err(StartError::Folder)?;
         crate::fixtures::write_to(folder.path()).map_err(StartError::Folder)?;
-        let fixed_port = !command.takes_port();
+        if let Some(confinement) = &confinement {
+            confinement
+                .hand_over(folder.path())
+                .map_err(StartError::Folder)?;
+        }
+        // In grade's sandbox the port is the submission's own (its network namespace is):
+        // the one asked for, always. Otherwise a command that says {port} gets a free one.
+        let fixed_port = !command.takes_port() || confinement.is_some();
         let port = if fixed_port { port } else { free_port()? };
-        let process = launch(&command, port, folder.path())?;
+        let process = launch(&command, port, folder.path(), &confinement)?;
         Ok(StudentServer {
             command,
             folder,
             port,
             fixed_port,
             process,
+            confinement,
             mark: None,
             restarts: 0,
+            earlier_runs: Vec::new(),
         })
+    }
+
+    /// What the server wrote so far (stdout and stderr, bounded).
+    pub fn output(&self) -> crate::supervise::Captured {
+        self.process.output()
     }
 
     pub fn port(&self) -> u16 {
@@ -131,9 +161,12 @@ impl StudentServer {
         &self.command
     }
 
-    /// Stops the server and its whole tree.
-    pub fn stop(mut self) {
-        self.process.stop();
+    /// Stops the server and its whole tree; returns what each of its runs wrote, oldest
+    /// first (one run, plus one per restart).
+    pub fn stop(mut self) -> Vec<crate::supervise::Captured> {
+        let last = self.process.stop().output;
+        self.earlier_runs.push(last);
+        std::mem::take(&mut self.earlier_runs)
     }
 
     /// Starts it again after a death, on a new port when check chooses it.
@@ -144,9 +177,15 @@ impl StudentServer {
         let started = Instant::now();
         // A fixed port may still be held for a moment by the dead server's connections.
         loop {
-            match launch(&self.command, self.port, self.folder.path()) {
+            match launch(
+                &self.command,
+                self.port,
+                self.folder.path(),
+                &self.confinement,
+            ) {
                 Ok(process) => {
-                    self.process = process;
+                    let dead = std::mem::replace(&mut self.process, process);
+                    self.earlier_runs.push(dead.output());
                     self.restarts += 1;
                     return Ok(());
                 }
@@ -161,8 +200,14 @@ impl StudentServer {
     }
 }
 
-fn launch(command: &ServerCommand, port: u16, dir: &Path) -> Result<Supervised, StartError> {
-    let mut process = Supervised::start(&command.spec(port, dir)).map_err(StartError::Spawn)?;
+fn launch(
+    command: &ServerCommand,
+    port: u16,
+    dir: &Path,
+    confinement: &Option<Confinement>,
+) -> Result<Supervised, StartError> {
+    let spec = command.spec(port, dir).confined(confinement.clone());
+    let mut process = Supervised::start(&spec).map_err(StartError::Spawn)?;
     match process.wait_listening(port, STARTUP) {
         Ok(()) => Ok(process),
         Err(why) => {

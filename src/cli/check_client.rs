@@ -66,6 +66,7 @@ pub fn run_check_client(args: CheckClientArgs) -> ExitCode {
         command: ClientCommand::new(args.command.clone()),
         folder,
         timeout: args.timeout,
+        confinement: None,
     };
     let suite = match run(&config, &mut progress_printer()) {
         Ok(suite) => suite,

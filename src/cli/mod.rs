@@ -4,6 +4,7 @@
 pub mod check;
 pub mod check_client;
 pub mod fixtures;
+pub mod grade;
 pub mod probe;
 pub mod serve;
 

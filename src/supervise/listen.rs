@@ -38,8 +38,13 @@ pub enum NotListening {
         port: u16,
         holder: Option<(u32, String)>,
     },
-    /// Nothing listened within the time given.
-    TimedOut { port: u16, waited: Duration },
+    /// Nothing listened within the time given; `elsewhere`: the ports the program listens
+    /// on instead, if any.
+    TimedOut {
+        port: u16,
+        waited: Duration,
+        elsewhere: Vec<u16>,
+    },
     /// The kernel's socket tables could not be read.
     Procfs(io::Error),
 }
@@ -62,7 +67,21 @@ impl fmt::Display for NotListening {
                 }
                 write!(f, "; stop it, or run yours on another port")
             }
-            NotListening::TimedOut { port, waited } => write!(
+            NotListening::TimedOut {
+                port,
+                waited,
+                elsewhere,
+            } if !elsewhere.is_empty() => {
+                let ports: Vec<String> = elsewhere.iter().map(u16::to_string).collect();
+                write!(
+                    f,
+                    "the program did not listen on port {port} within {:.1} s: it listens on \
+                     port {} instead",
+                    waited.as_secs_f64(),
+                    ports.join(", ")
+                )
+            }
+            NotListening::TimedOut { port, waited, .. } => write!(
                 f,
                 "the program did not listen on port {port} within {:.1} s (does it bind this \
                  port and call listen()?)",
@@ -104,10 +123,33 @@ impl Supervised {
             }
             let waited = started.elapsed();
             if waited >= timeout {
-                return Err(NotListening::TimedOut { port, waited });
+                return Err(NotListening::TimedOut {
+                    port,
+                    waited,
+                    elsewhere: self.listening_elsewhere(),
+                });
             }
             std::thread::sleep(POLL.min(timeout - waited));
         }
+    }
+
+    /// The ports the tree listens on (any), to say "it listens on 8080 instead".
+    fn listening_elsewhere(&self) -> Vec<u16> {
+        let (Ok(sockets), Ok(members)) = (procfs::listening_sockets(), self.tree_scan()) else {
+            return Vec::new();
+        };
+        let held: HashSet<u64> = members
+            .iter()
+            .flat_map(|e| procfs::socket_inodes(e.pid))
+            .collect();
+        let mut ports: Vec<u16> = sockets
+            .into_iter()
+            .filter(|(_, inode)| held.contains(inode))
+            .map(|(port, _)| port)
+            .collect();
+        ports.sort_unstable();
+        ports.dedup();
+        ports
     }
 
     /// Whether a process of the tree holds one of these socket inodes.

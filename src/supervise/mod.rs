@@ -39,6 +39,7 @@
 
 mod capture;
 mod census;
+mod confine;
 mod error;
 mod listen;
 mod procfs;
@@ -53,6 +54,7 @@ mod workdir;
 use std::fmt;
 
 pub use capture::{Captured, CapturedStream, OutputMark};
+pub use confine::{Confinement, Unconfinable, enter_private_network};
 pub use error::SuperviseError;
 pub use listen::NotListening;
 pub use registry::{INTERRUPTED, kill_all, kill_all_on_interrupt, wait_if_interrupted};

@@ -118,7 +118,18 @@ pub fn page_size() -> u64 {
 
 /// The socket inodes of the sockets in LISTEN state on `port` (any local address) in a
 /// `/proc/net/tcp` or `/proc/net/tcp6` table.
-pub fn parse_listeners(table: &str, port: u16) -> Vec<u64> {
+#[cfg(test)]
+fn parse_listeners(table: &str, port: u16) -> Vec<u64> {
+    parse_all_listeners(table)
+        .into_iter()
+        .filter(|(p, _)| *p == port)
+        .map(|(_, inode)| inode)
+        .collect()
+}
+
+/// Every socket in LISTEN state (any local address) in a `/proc/net/tcp` or
+/// `/proc/net/tcp6` table: its port and inode.
+pub fn parse_all_listeners(table: &str) -> Vec<(u16, u64)> {
     const LISTEN: &str = "0A";
     table
         .lines()
@@ -127,25 +138,44 @@ pub fn parse_listeners(table: &str, port: u16) -> Vec<u64> {
             let fields: Vec<&str> = line.split_whitespace().collect();
             let (_, local_port) = fields.get(1)?.rsplit_once(':')?;
             let local_port = u16::from_str_radix(local_port, 16).ok()?;
-            (local_port == port && *fields.get(3)? == LISTEN).then_some(())?;
-            fields.get(9)?.parse().ok()
+            (*fields.get(3)? == LISTEN).then_some(())?;
+            Some((local_port, fields.get(9)?.parse().ok()?))
         })
         .collect()
 }
 
 /// The inodes of the sockets listening on `port`, over IPv4 and IPv6. Reads the kernel's
 /// tables only: nothing connects to the port.
+///
+/// The tables are the calling *thread's* network namespace (`/proc/thread-self/net`):
+/// `grade` gives each submission's thread a namespace of its own, and `/proc/net` would
+/// show the main thread's.
 pub fn listening_inodes(port: u16) -> io::Result<Vec<u64>> {
-    let mut inodes = Vec::new();
-    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-        match fs::read_to_string(table) {
-            Ok(text) => inodes.extend(parse_listeners(&text, port)),
+    Ok(listening_sockets()?
+        .into_iter()
+        .filter(|(p, _)| *p == port)
+        .map(|(_, inode)| inode)
+        .collect())
+}
+
+/// Every listening socket (port, inode) over IPv4 and IPv6, in the calling thread's network
+/// namespace.
+pub fn listening_sockets() -> io::Result<Vec<(u16, u64)>> {
+    let base = if Path::new("/proc/thread-self/net").exists() {
+        "/proc/thread-self/net"
+    } else {
+        "/proc/net"
+    };
+    let mut sockets = Vec::new();
+    for table in [format!("{base}/tcp"), format!("{base}/tcp6")] {
+        match fs::read_to_string(&table) {
+            Ok(text) => sockets.extend(parse_all_listeners(&text)),
             // No IPv6 in this kernel: only the IPv4 table exists.
             Err(e) if e.kind() == io::ErrorKind::NotFound && table.ends_with('6') => {}
             Err(e) => return Err(e),
         }
     }
-    Ok(inodes)
+    Ok(sockets)
 }
 
 /// The socket inode a `/proc/PID/fd/N` link names (`socket:[12345]`).

@@ -7,6 +7,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::Confinement;
+
 const MIB: u64 = 1024 * 1024;
 
 /// The bounds on a student's program.
@@ -72,6 +74,8 @@ pub struct ProgramSpec {
     pub dir: PathBuf,
     pub env: Vec<(OsString, OsString)>,
     pub limits: Limits,
+    /// `grade`'s sandbox, when the program runs in one.
+    pub confinement: Option<Confinement>,
 }
 
 impl ProgramSpec {
@@ -82,6 +86,7 @@ impl ProgramSpec {
             dir: dir.to_path_buf(),
             env: Vec::new(),
             limits: Limits::default(),
+            confinement: None,
         }
     }
 
@@ -92,6 +97,11 @@ impl ProgramSpec {
 
     pub fn with_limits(mut self, limits: Limits) -> ProgramSpec {
         self.limits = limits;
+        self
+    }
+
+    pub fn confined(mut self, confinement: Option<Confinement>) -> ProgramSpec {
+        self.confinement = confinement;
         self
     }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::capture::{Capture, Captured, OutputMark};
 use super::tree::{MARKER_NAME, Tree};
 use super::watchdog::{KILL_BOUND, Watchdog};
-use super::{LimitHit, ProgramSpec, SuperviseError, registry, spec};
+use super::{LimitHit, ProgramSpec, SuperviseError, confine, registry, spec};
 
 /// After SIGTERM, how long the tree has to end before SIGKILL.
 pub const GRACE: Duration = Duration::from_millis(200);
@@ -290,9 +290,17 @@ fn become_subreaper() -> Result<(), SuperviseError> {
 }
 
 fn command(spec: &ProgramSpec, marker: &str) -> Command {
-    let mut command = Command::new(&spec.argv[0]);
+    let argv = match &spec.confinement {
+        Some(confinement) => {
+            let mut env = spec.env.clone();
+            env.push((MARKER_NAME.into(), marker.into()));
+            confinement.wrap(&spec.argv, &spec.dir, &env)
+        }
+        None => spec.argv.clone(),
+    };
+    let mut command = Command::new(&argv[0]);
     command
-        .args(&spec.argv[1..])
+        .args(&argv[1..])
         .current_dir(&spec.dir)
         .envs(spec.env.iter().map(|(name, value)| (name, value)))
         .env(MARKER_NAME, marker)
@@ -300,14 +308,20 @@ fn command(spec: &ProgramSpec, marker: &str) -> Command {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let rlimits = spec::rlimits(&spec.limits);
+    let user = spec.confinement.as_ref().map(|c| (c.uid, c.gid));
     // SAFETY: between fork and exec the closure makes only system calls (setsid, getrlimit,
-    // setrlimit) on memory allocated before the fork; it allocates nothing.
+    // setrlimit, setgroups, setgid, setuid) on memory allocated before the fork; it
+    // allocates nothing.
     unsafe {
         command.pre_exec(move || {
             if libc::setsid() < 0 {
                 return Err(std::io::Error::last_os_error());
             }
-            spec::apply_rlimits(&rlimits)
+            spec::apply_rlimits(&rlimits)?;
+            match user {
+                Some((uid, gid)) => confine::drop_privileges(uid, gid),
+                None => Ok(()),
+            }
         });
     }
     command

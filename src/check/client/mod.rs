@@ -69,6 +69,8 @@ pub struct ClientConfig {
     /// The student's folder: copied, and the client runs in the copy.
     pub folder: std::path::PathBuf,
     pub timeout: Duration,
+    /// `grade`'s sandbox (the calling thread is then in the submission's network namespace).
+    pub confinement: Option<crate::supervise::Confinement>,
 }
 
 /// Runs every scenario (two at a time: each has its own server and port) and judges them.
@@ -184,11 +186,20 @@ fn run_scenario(
     } else {
         config.timeout
     };
+    if let Some(confinement) = &config.confinement {
+        confinement
+            .hand_over(folder.path())
+            .map_err(|source| SuperviseError::Folder {
+                dir: config.folder.clone(),
+                source,
+            })?;
+    }
     let spec = ProgramSpec::new(config.command.argv(port, scenario.path()), folder.path())
         .with_limits(Limits {
             output_bytes: 4 << 20,
             ..Limits::default()
-        });
+        })
+        .confined(config.confinement.clone());
     let report = run_once(&spec, timeout)?;
     let served = stage.map(Stage::finish).unwrap_or_default();
     let client = ClientRun {

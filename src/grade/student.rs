@@ -1,0 +1,164 @@
+//! Grading one submission: its server started (sandboxed) and checked, its client checked
+//! when there is one, and the rubric applied.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::class::Submission;
+use super::rubric::{CheckVerdict, Rubric, Score};
+use crate::check::catalogue::CHECKS;
+use crate::check::client::catalogue::CLIENT_CHECKS;
+use crate::check::client::{ClientCommand, ClientConfig};
+use crate::check::runner::{SuiteConfig, run_watched};
+use crate::check::student_server::{ServerCommand, StudentServer};
+use crate::check::suite::Suite;
+use crate::check::{Check, Part, Verdict};
+use crate::supervise::{Captured, Confinement, enter_private_network};
+
+/// What `grade` runs for every submission.
+#[derive(Clone, Debug)]
+pub struct GradeConfig {
+    pub server: ServerCommand,
+    /// The port the server is told to use, or listens on when the command has no `{port}`.
+    pub port: u16,
+    pub client: Option<ClientCommand>,
+    /// `None` with `--no-sandbox`.
+    pub confinement: Option<Confinement>,
+    pub timeout: Duration,
+    pub rubric: Rubric,
+}
+
+/// One student's grade and everything the outputs show of it.
+#[derive(Debug)]
+pub struct StudentGrade {
+    pub student: String,
+    /// The server's run, when it started.
+    pub server: Option<Suite>,
+    /// Why the server could not be checked (did not start, with its traceback; a broken zip).
+    pub server_error: Option<String>,
+    /// What the server wrote, one entry per run (a restart after a death adds one).
+    pub server_log: Vec<Captured>,
+    pub client: Option<Suite>,
+    pub client_error: Option<String>,
+    pub score: Score,
+    pub elapsed: Duration,
+}
+
+/// A check's id and verdict, as the gradebook lists them.
+#[derive(Clone, Debug, Serialize)]
+pub struct Row {
+    pub id: &'static str,
+    pub part: Part,
+    pub verdict: Verdict,
+}
+
+impl StudentGrade {
+    /// Every check of the run in catalogue order, with its verdict (skipped when it did not
+    /// run: the server never started, or died for good before it).
+    pub fn rows(&self, with_client: bool) -> Vec<Row> {
+        let mut rows = rows_of(CHECKS.iter().map(|c| &c.check), self.server.as_ref());
+        if with_client {
+            rows.extend(rows_of(CLIENT_CHECKS.iter(), self.client.as_ref()));
+        }
+        rows
+    }
+
+    /// Whether the work of `part` is done (every check of it ran and none failed).
+    pub fn done(&self, part: Part) -> bool {
+        let suite = match part {
+            Part::Three => self.client.as_ref(),
+            _ => self.server.as_ref(),
+        };
+        suite.is_some_and(|s| s.unreachable.is_none() && s.done(part))
+    }
+}
+
+fn rows_of<'a>(checks: impl Iterator<Item = &'a Check>, suite: Option<&Suite>) -> Vec<Row> {
+    checks
+        .map(|check| Row {
+            id: check.id,
+            part: check.part,
+            verdict: suite
+                .and_then(|s| s.results.iter().find(|r| r.check.id == check.id))
+                .map_or(Verdict::Skip, |r| r.verdict),
+        })
+        .collect()
+}
+
+/// Grades one submission. Call it on a thread of its own: with a sandbox, the thread moves
+/// into a network namespace of its own, and so does everything it starts.
+pub fn grade(submission: &Submission, config: &GradeConfig) -> StudentGrade {
+    let started = Instant::now();
+    let mut grade = StudentGrade {
+        student: submission.student.clone(),
+        server: None,
+        server_error: submission.unusable.clone(),
+        server_log: Vec::new(),
+        client: None,
+        client_error: None,
+        score: config.rubric.score(&[]),
+        elapsed: Duration::ZERO,
+    };
+    if grade.server_error.is_none() {
+        if config.confinement.is_some()
+            && let Err(error) = enter_private_network()
+        {
+            grade.server_error = Some(format!("cannot make its network namespace: {error}"));
+        } else {
+            check_server(submission, config, &mut grade);
+            check_client(submission, config, &mut grade);
+        }
+    }
+    let rows = grade.rows(config.client.is_some());
+    let verdicts: Vec<CheckVerdict> = rows
+        .iter()
+        .map(|r| CheckVerdict {
+            id: r.id,
+            part: r.part,
+            verdict: r.verdict,
+        })
+        .collect();
+    grade.score = config.rubric.score(&verdicts);
+    grade.elapsed = started.elapsed();
+    grade
+}
+
+fn check_server(submission: &Submission, config: &GradeConfig, grade: &mut StudentGrade) {
+    let server = StudentServer::start_confined(
+        config.server.clone(),
+        &submission.folder,
+        config.port,
+        config.confinement.clone(),
+    );
+    match server {
+        Err(error) => grade.server_error = Some(format!("the server did not start: {error}")),
+        Ok(mut server) => {
+            let mut suite_config = SuiteConfig::new("127.0.0.1", server.port());
+            suite_config.timeout = config.timeout;
+            let mut suite = run_watched(&suite_config, &mut server, &mut |_, _, _| {});
+            suite.command = format!(
+                "httplab check --run '{}'",
+                config.server.display().replace('\'', "'\\''")
+            );
+            grade.server_log = server.stop();
+            grade.server = Some(suite);
+        }
+    }
+}
+
+fn check_client(submission: &Submission, config: &GradeConfig, grade: &mut StudentGrade) {
+    let Some(command) = &config.client else {
+        return;
+    };
+    let client_config = ClientConfig {
+        command: command.clone(),
+        folder: submission.folder.clone(),
+        timeout: crate::check::client::DEFAULT_TIMEOUT,
+        confinement: config.confinement.clone(),
+    };
+    match crate::check::client::run(&client_config, &mut |_, _, _| {}) {
+        Ok(suite) => grade.client = Some(suite),
+        Err(error) => grade.client_error = Some(format!("the client could not be run: {error}")),
+    }
+}

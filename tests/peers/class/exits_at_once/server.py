@@ -1,0 +1,2 @@
+# Prints and exits with status 0 before it ever listens.
+print('Ready to serve...')
