@@ -25,6 +25,9 @@ deps:
     command -v chromium >/dev/null || need+=(chromium)
     command -v ab >/dev/null || need+=(apache2-utils)
     command -v h2load >/dev/null || need+=(nghttp2-client)
+    # grade's sandbox: bubblewrap, and the system's own python3 (the only one it can see)
+    command -v bwrap >/dev/null || need+=(bubblewrap)
+    [ -x /usr/bin/python3 ] || need+=(python3)
     if [ ${#need[@]} -gt 0 ]; then
         if [ "$(id -u)" = 0 ]; then
             echo "installing ${need[*]}"
@@ -53,6 +56,11 @@ bench *args:
     cargo build --release
     cargo bench --bench core
     python3 tests/bench/run.py {{args}}
+
+# Grade a class of 40 mixed submissions (correct, the seed's, the textbook bugs, hostile), sandboxed, timed
+bench-grade jobs="":
+    cargo build --release
+    python3 tests/bench/grade_class.py {{jobs}}
 
 # The robustness attacks at full scale (~3 min): slowhttptest, 1,000 slow clients, a FIFO race
 stress: deps-stress

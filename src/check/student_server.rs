@@ -91,6 +91,7 @@ pub struct StudentServer {
     fixed_port: bool,
     process: Supervised,
     confinement: Option<Confinement>,
+    startup: Duration,
     mark: Option<OutputMark>,
     /// Every start, for the report: how many times it had to be started again.
     pub restarts: usize,
@@ -107,16 +108,18 @@ impl StudentServer {
         source: &Path,
         port: u16,
     ) -> Result<StudentServer, StartError> {
-        StudentServer::start_confined(command, source, port, None)
+        StudentServer::start_confined(command, source, port, None, STARTUP)
     }
 
     /// As [`StudentServer::start`], in `grade`'s sandbox when `confinement` is given (the
-    /// caller's thread is then in the submission's own network namespace).
+    /// caller's thread is then in the submission's own network namespace), with `startup`
+    /// to begin listening.
     pub fn start_confined(
         command: ServerCommand,
         source: &Path,
         port: u16,
         confinement: Option<Confinement>,
+        startup: Duration,
     ) -> Result<StudentServer, StartError> {
         let folder = working_copy(source, "httplab-run-").map_err(StartError::Folder)?;
         crate::fixtures::write_to(folder.path()).map_err(StartError::Folder)?;
@@ -129,7 +132,7 @@ impl StudentServer {
         // the one asked for, always. Otherwise a command that says {port} gets a free one.
         let fixed_port = !command.takes_port() || confinement.is_some();
         let port = if fixed_port { port } else { free_port()? };
-        let process = launch(&command, port, folder.path(), &confinement)?;
+        let process = launch(&command, port, folder.path(), &confinement, startup)?;
         Ok(StudentServer {
             command,
             folder,
@@ -137,6 +140,7 @@ impl StudentServer {
             fixed_port,
             process,
             confinement,
+            startup,
             mark: None,
             restarts: 0,
             earlier_runs: Vec::new(),
@@ -182,6 +186,7 @@ impl StudentServer {
                 self.port,
                 self.folder.path(),
                 &self.confinement,
+                self.startup,
             ) {
                 Ok(process) => {
                     let dead = std::mem::replace(&mut self.process, process);
@@ -205,10 +210,11 @@ fn launch(
     port: u16,
     dir: &Path,
     confinement: &Option<Confinement>,
+    startup: Duration,
 ) -> Result<Supervised, StartError> {
     let spec = command.spec(port, dir).confined(confinement.clone());
     let mut process = Supervised::start(&spec).map_err(StartError::Spawn)?;
-    match process.wait_listening(port, STARTUP) {
+    match process.wait_listening(port, startup) {
         Ok(()) => Ok(process),
         Err(why) => {
             process.stop();

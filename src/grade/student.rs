@@ -14,6 +14,10 @@ use crate::check::runner::{SuiteConfig, run_watched};
 use crate::check::student_server::{ServerCommand, StudentServer};
 use crate::check::suite::Suite;
 use crate::check::{Check, Part, Verdict};
+
+/// How long a submission's server may take to listen: Python starts in a tenth of a second,
+/// and a class waits for every server that never does.
+pub const STARTUP: Duration = Duration::from_secs(5);
 use crate::supervise::{Captured, Confinement, enter_private_network};
 
 /// What `grade` runs for every submission.
@@ -130,6 +134,7 @@ fn check_server(submission: &Submission, config: &GradeConfig, grade: &mut Stude
         &submission.folder,
         config.port,
         config.confinement.clone(),
+        STARTUP,
     );
     match server {
         Err(error) => grade.server_error = Some(format!("the server did not start: {error}")),

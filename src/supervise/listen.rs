@@ -18,6 +18,12 @@ use super::{LimitHit, Supervised};
 /// How often the socket tables are read while waiting.
 const POLL: Duration = Duration::from_millis(10);
 
+/// After this long, a program that listens on other ports but not on its own is taken to
+/// have the wrong port.
+const ELSEWHERE_AFTER: Duration = Duration::from_secs(1);
+/// How often to look for that (it reads every process's fds, so not at every poll).
+const ELSEWHERE_EVERY: Duration = Duration::from_millis(250);
+
 /// At most this much of stderr is attached to [`NotListening::Exited`]: the end of a
 /// traceback, from a line start.
 pub const STDERR_TAIL_BYTES: usize = 16 * 1024;
@@ -102,6 +108,7 @@ impl Supervised {
     /// when another program holds the port.
     pub fn wait_listening(&mut self, port: u16, timeout: Duration) -> Result<(), NotListening> {
         let started = Instant::now();
+        let mut next_elsewhere_look = ELSEWHERE_AFTER;
         loop {
             if let Some(status) = self.exit_status() {
                 let stderr = self.output().stderr.text;
@@ -122,6 +129,18 @@ impl Supervised {
                 });
             }
             let waited = started.elapsed();
+            // Listening on another port for a second already: it will not change its mind.
+            if waited >= next_elsewhere_look {
+                next_elsewhere_look = waited + ELSEWHERE_EVERY;
+                let elsewhere = self.listening_elsewhere();
+                if !elsewhere.is_empty() {
+                    return Err(NotListening::TimedOut {
+                        port,
+                        waited,
+                        elsewhere,
+                    });
+                }
+            }
             if waited >= timeout {
                 return Err(NotListening::TimedOut {
                     port,

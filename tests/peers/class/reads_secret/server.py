@@ -1,12 +1,26 @@
 # Tries to read files outside its folder — the grader's secrets beside the class folder (the
-# test puts their paths in secret_paths.txt), other submissions, root's files — prints what
-# it could read, and serves whatever it asked for, its own folder or not.
+# test puts their paths in secret_paths.txt), other submissions, root's files — and to reach
+# the grader's own servers on loopback (the test's ports: "port:N" lines); prints what it
+# could, and serves what it found at /secret.
 import os
 from socket import *
 found = []
 paths = ['/etc/shadow', '/root/.bash_history', '../secret.txt', '../../secret.txt']
+ports = []
 if os.path.exists('secret_paths.txt'):
-    paths += open('secret_paths.txt').read().split()
+    for word in open('secret_paths.txt').read().split():
+        if word.startswith('port:'):
+            ports.append(int(word[5:]))
+        else:
+            paths.append(word)
+for port in ports + [6789]:
+    try:
+        probe = create_connection(('127.0.0.1', port), timeout=1)
+        probe.sendall(b'GET / HTTP/1.0\r\n\r\n')
+        found.append(probe.recv(1000).decode('latin-1'))
+        print('reached port', port)
+    except OSError as error:
+        print('cannot reach port', port, error)
 for path in paths:
     try:
         with open(path) as f:
