@@ -2,9 +2,13 @@
 //! with the fixtures, restarts it after each crash with the traceback in the report, and
 //! leaves nothing running — with polite and hostile programs, and on Ctrl-C.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+use common::binary::wait_bounded;
 
 /// `httplab ARGS` run in `dir`, bounded: killed after `within`. Every process it starts
 /// inherits `HTTPLAB_TEST_MARK=<dir>`, by which [`left_running`] finds them.
@@ -23,18 +27,6 @@ fn spawn_in(dir: &Path, args: &[&str]) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
-}
-
-fn wait_bounded(mut child: Child, within: Duration) -> Output {
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > within {
-            let _ = child.kill();
-            panic!("httplab did not finish within {within:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
 }
 
 /// A student's folder holding `script` as server.py (and a stale helloWorld.html of their

@@ -5,14 +5,17 @@
 //!
 //! The sandbox needs root, as `just test` and CI run; the tests of this file run one at a
 //! time (they count the processes of the user `nobody`).
+mod common;
 
 use std::collections::HashMap;
 use std::io::Read;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use common::binary::wait_bounded;
 
 use serde_json::Value;
 
@@ -33,18 +36,6 @@ fn httplab(args: &[&str]) -> Command {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     command
-}
-
-fn wait_bounded(mut child: Child, within: Duration) -> Output {
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > within {
-            let _ = child.kill();
-            panic!("httplab did not finish within {within:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.wait_with_output().unwrap()
 }
 
 fn run(args: &[&str], within: Duration) -> Output {
@@ -428,6 +419,18 @@ fn a_class_is_graded_in_one_command_sandboxed() {
     }
 }
 
+/// Gradescope's call for one submission: `/autograder/run_autograder`, bounded.
+fn run_autograder(root: &Path) -> Output {
+    let child = Command::new("bash")
+        .arg(root.join("run_autograder"))
+        .env("AUTOGRADER_ROOT", root)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_bounded(child, Duration::from_secs(90))
+}
+
 #[test]
 fn the_gradescope_bundle_grades_a_submission_in_a_simulated_autograder() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
@@ -475,14 +478,7 @@ fn the_gradescope_bundle_grades_a_submission_in_a_simulated_autograder() {
         String::from_utf8_lossy(&setup.stderr)
     );
     assert!(root.join("bin/httplab").is_file());
-    let graded = Command::new("bash")
-        .arg(root.join("run_autograder"))
-        .env("AUTOGRADER_ROOT", &root)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let graded = wait_bounded(graded, Duration::from_secs(90));
+    let graded = run_autograder(&root);
     assert!(
         graded.status.success(),
         "{}",
@@ -499,16 +495,7 @@ fn the_gradescope_bundle_grades_a_submission_in_a_simulated_autograder() {
         &peers().join("class/syntax_error"),
         &root.join("submission"),
     );
-    let graded = wait_bounded(
-        Command::new("bash")
-            .arg(root.join("run_autograder"))
-            .env("AUTOGRADER_ROOT", &root)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-        Duration::from_secs(90),
-    );
+    let graded = run_autograder(&root);
     assert!(graded.status.success());
     let results = read_json(&root.join("results/results.json"));
     assert_eq!(results["score"].as_f64(), Some(0.0));
@@ -682,4 +669,66 @@ fn without_the_sandbox_grade_says_so_and_runs_one_at_a_time() {
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("no sandbox"), "{stderr}");
     assert!(String::from_utf8_lossy(&output.stdout).contains("(1 at a time)"));
+}
+
+#[test]
+fn clients_are_graded_beside_their_servers() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let work = tempfile::tempdir().unwrap();
+    let class = work.path().join("class");
+    copy_folder(&peers().join("class/good"), &class.join("careful"));
+    std::fs::copy(
+        peers().join("clients/careful_client.py"),
+        class.join("careful/client.py"),
+    )
+    .unwrap();
+    submission(&class, "seed", &peers().join("seed_server.py"));
+    std::fs::copy(
+        peers().join("clients/seed_client.py"),
+        class.join("seed/client.py"),
+    )
+    .unwrap();
+    let out = work.path().join("out");
+    let output = run(
+        &[
+            "grade",
+            class.to_str().unwrap(),
+            "--run",
+            SERVER,
+            "--client-run",
+            "python3 client.py",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        Duration::from_secs(120),
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_nothing_left();
+    let mut csv = csv::Reader::from_path(out.join("grades.csv")).unwrap();
+    let header: Vec<String> = csv.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header[5], "part 3 passed");
+    assert!(header.iter().any(|h| h == "client.crlf"));
+    let rows: Vec<HashMap<String, String>> = csv
+        .records()
+        .map(|r| {
+            header
+                .iter()
+                .cloned()
+                .zip(r.unwrap().iter().map(String::from))
+                .collect()
+        })
+        .collect();
+    let careful = rows.iter().find(|r| r["student"] == "careful").unwrap();
+    assert_eq!(careful["part 3 passed"], "yes", "{careful:?}");
+    assert_eq!(careful["score"], careful["max"]);
+    let seed = rows.iter().find(|r| r["student"] == "seed").unwrap();
+    assert_eq!(seed["part 3 passed"], "no");
+    assert_eq!(seed["client.head-end"], "fail", "{seed:?}");
+    let report = std::fs::read_to_string(out.join("seed/report.txt")).unwrap();
+    assert!(report.contains("The request never ends"), "{report}");
+    assert!(out.join("seed/client-report.html").is_file());
 }

@@ -16,7 +16,6 @@ pub mod student;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::time::Duration;
 
 use self::class::Submission;
 use self::gradebook::Gradebook;
@@ -139,44 +138,19 @@ fn worker(
         });
         let grade = match graded {
             Ok(Ok(grade)) => grade,
-            Ok(Err(_)) => failed(
-                submission,
-                config,
+            Ok(Err(_)) => StudentGrade::not_graded(
+                &submission.student,
                 "httplab failed while grading it (a bug: please report it)",
-            ),
-            Err(error) => failed(
-                submission,
                 config,
+            ),
+            Err(error) => StudentGrade::not_graded(
+                &submission.student,
                 &format!("cannot start a thread: {error}"),
+                config,
             ),
         };
         let _ = events.send(Event::Finished(Box::new(grade)));
     }
-}
-
-/// A grade of zero that says why, when httplab itself could not grade.
-fn failed(submission: &Submission, config: &GradeConfig, why: &str) -> StudentGrade {
-    let mut grade = StudentGrade {
-        student: submission.student.clone(),
-        server: None,
-        server_error: Some(why.to_string()),
-        server_log: Vec::new(),
-        client: None,
-        client_error: None,
-        score: config.rubric.score(&[]),
-        elapsed: Duration::ZERO,
-    };
-    let rows = grade.rows(config.client.is_some());
-    let verdicts: Vec<rubric::CheckVerdict> = rows
-        .iter()
-        .map(|r| rubric::CheckVerdict {
-            id: r.id,
-            part: r.part,
-            verdict: r.verdict,
-        })
-        .collect();
-    grade.score = config.rubric.score(&verdicts);
-    grade
 }
 
 /// Writes through a temporary file and a rename, so a reader never sees half a file.

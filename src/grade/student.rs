@@ -114,18 +114,41 @@ pub fn grade(submission: &Submission, config: &GradeConfig) -> StudentGrade {
             check_client(submission, config, &mut grade);
         }
     }
-    let rows = grade.rows(config.client.is_some());
-    let verdicts: Vec<CheckVerdict> = rows
-        .iter()
-        .map(|r| CheckVerdict {
-            id: r.id,
-            part: r.part,
-            verdict: r.verdict,
-        })
-        .collect();
-    grade.score = config.rubric.score(&verdicts);
+    grade.rescore(config);
     grade.elapsed = started.elapsed();
     grade
+}
+
+impl StudentGrade {
+    /// A grade that says why httplab itself could not grade (scored: zero of the maximum).
+    pub fn not_graded(student: &str, why: &str, config: &GradeConfig) -> StudentGrade {
+        let mut grade = StudentGrade {
+            student: student.to_string(),
+            server: None,
+            server_error: Some(why.to_string()),
+            server_log: Vec::new(),
+            client: None,
+            client_error: None,
+            score: config.rubric.score(&[]),
+            elapsed: Duration::ZERO,
+        };
+        grade.rescore(config);
+        grade
+    }
+
+    /// Scores the verdicts with the rubric.
+    fn rescore(&mut self, config: &GradeConfig) {
+        let rows = self.rows(config.client.is_some());
+        let verdicts: Vec<CheckVerdict> = rows
+            .iter()
+            .map(|r| CheckVerdict {
+                id: r.id,
+                part: r.part,
+                verdict: r.verdict,
+            })
+            .collect();
+        self.score = config.rubric.score(&verdicts);
+    }
 }
 
 fn check_server(submission: &Submission, config: &GradeConfig, grade: &mut StudentGrade) {
