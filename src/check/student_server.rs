@@ -128,10 +128,15 @@ impl StudentServer {
                 .hand_over(folder.path())
                 .map_err(StartError::Folder)?;
         }
-        // In grade's sandbox the port is the submission's own (its network namespace is):
-        // the one asked for, always. Otherwise a command that says {port} gets a free one.
-        let fixed_port = !command.takes_port() || confinement.is_some();
-        let port = if fixed_port { port } else { free_port()? };
+        // A command that says {port} gets a free one, and a new one after each death (the
+        // dead server's connections may hold the old one in TIME_WAIT). In grade's sandbox,
+        // whose network namespace is the submission's own, it starts on the port asked for.
+        let fixed_port = !command.takes_port();
+        let port = if fixed_port || confinement.is_some() {
+            port
+        } else {
+            free_port()?
+        };
         let process = launch(&command, port, folder.path(), &confinement, startup)?;
         Ok(StudentServer {
             command,
