@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::session::{Env, Responder, Session, Transmit};
 use super::shared::Shared;
-use super::socket::{send_before_close, sendfile};
+use super::socket::{send_before_close, sendfile, wait_until_sent};
 
 pub(super) fn serve_connection<R: Responder>(
     mut stream: TcpStream,
@@ -18,6 +18,7 @@ pub(super) fn serve_connection<R: Responder>(
     shared: &Shared,
 ) {
     let _ = stream.set_nodelay(true);
+    let in_pieces = session.sends_in_pieces();
     while !session.is_closed() {
         // Send what the session has queued: responses, perhaps our half of the close.
         while let Some(transmit) = session.transmit() {
@@ -25,7 +26,12 @@ pub(super) fn serve_connection<R: Responder>(
             let date = (shared.config.clock)();
             let env = env(shared, &date);
             match written {
-                Ok(Some(count)) => session.sent(count, &env),
+                Ok(Some(count)) => {
+                    session.sent(count, &env);
+                    if in_pieces {
+                        wait_until_sent(&stream);
+                    }
+                }
                 Ok(None) => session.shut_down(&env),
                 Err(_) => session.abort(), // gone, stopped reading, or the file ended early
             }

@@ -1,0 +1,358 @@
+//! Capturing one conversation's segments on the loopback interface.
+//!
+//! Mechanism: an `AF_PACKET` datagram socket with a classic BPF program ([`super::filter`]),
+//! rather than libpcap through the `pcap` crate: it needs no C library at build time (CI is
+//! a fresh Debian machine, and the project has no C dependency), and the few system calls
+//! are plain `libc`. The program is attached before the socket is bound, so no unfiltered
+//! packet is ever queued; the kernel passes only the conversation's TCP packets, each once.
+//! The client's port is known before its SYN leaves because the client's socket is bound
+//! first (port 0), then connected (see `wire::connection`).
+//!
+//! A [`Tap`] is the socket; a [`Capture`] reads one on its own thread into an
+//! [`Assembler`], bounded in segments and bytes, until the owner has closed the connection
+//! and the close is complete on the wire (or a short grace has passed). Every wait is
+//! bounded: the thread polls in steps of [`STEP`] and stops by itself when asked, when its
+//! owner is gone, or at [`MAX_LIFETIME`].
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use super::Packets;
+use super::decode::{Assembler, WirePacket, decode};
+
+/// The interface captured: httplab captures its own loopback conversations only.
+pub const INTERFACE: &str = "lo";
+/// How long the capture thread sleeps in one wait for packets.
+pub const STEP: Duration = Duration::from_millis(5);
+/// A capture nobody finished ends by itself after this long.
+pub const MAX_LIFETIME: Duration = Duration::from_secs(600);
+/// The largest packet kept: `lo`'s MTU is 64 KiB, and a GSO packet is at most 64 KiB of IP.
+pub const SNAP: u32 = 256 * 1024;
+/// The environment variable that turns capture off (any non-empty value): the tests use it
+/// to see the reconstruction.
+pub const NO_CAPTURE_ENV: &str = "HTTPLAB_NO_CAPTURE";
+
+/// Why no capture runs; the reconstruction says it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NoCapture {
+    /// Capturing needs root or `CAP_NET_RAW`.
+    NotPermitted,
+    /// Turned off (`--no-capture`, or `HTTPLAB_NO_CAPTURE`).
+    Off,
+    /// The server is not on this machine's loopback interface.
+    NotLoopback,
+    /// The system refused for another reason.
+    Failed(String),
+}
+
+impl NoCapture {
+    pub fn why(&self) -> String {
+        match self {
+            NoCapture::NotPermitted => {
+                "capturing packets needs root or CAP_NET_RAW (sudo, or setcap cap_net_raw+ep on httplab)".into()
+            }
+            NoCapture::Off => format!("capture turned off (--no-capture or {NO_CAPTURE_ENV})"),
+            NoCapture::NotLoopback => {
+                "httplab captures on the loopback interface only, and the server is elsewhere".into()
+            }
+            NoCapture::Failed(message) => format!("the capture could not start: {message}"),
+        }
+    }
+}
+
+/// Whether the environment turned capture off.
+pub fn turned_off_by_environment() -> bool {
+    std::env::var_os(NO_CAPTURE_ENV).is_some_and(|v| !v.is_empty())
+}
+
+/// Microseconds since the Unix epoch, now.
+pub fn unix_now_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+}
+
+/// A packet socket on `lo` that the kernel feeds through a BPF program.
+pub struct Tap {
+    #[cfg(target_os = "linux")]
+    fd: std::os::fd::OwnedFd,
+}
+
+impl Tap {
+    /// Opens a tap for `server_port` (and `client_port`, when known).
+    pub fn open(server: SocketAddr, client_port: Option<u16>) -> Result<Tap, NoCapture> {
+        if turned_off_by_environment() {
+            return Err(NoCapture::Off);
+        }
+        if !server.ip().is_loopback() {
+            return Err(NoCapture::NotLoopback);
+        }
+        let program = super::filter::program(server.port(), client_port, SNAP);
+        sys::open(&program)
+    }
+
+    /// The next packet, waiting at most `wait`: its IP bytes and when the kernel saw it
+    /// (µs since the Unix epoch); `None` when nothing came.
+    pub fn next(&self, buffer: &mut [u8], wait: Duration) -> Option<(usize, u64)> {
+        sys::next(self, buffer, wait)
+    }
+}
+
+/// The owner's wishes, shared with the capture thread.
+struct Control {
+    /// µs after `born` when the owner asked to finish (0: not yet).
+    finish_after_us: AtomicU64,
+    /// How long after that the thread may wait for the close, in µs.
+    grace_us: AtomicU64,
+    abandoned: AtomicBool,
+    born: Instant,
+}
+
+/// One conversation being captured on its own thread.
+pub struct Capture {
+    control: Arc<Control>,
+    thread: Option<thread::JoinHandle<Packets>>,
+}
+
+impl Capture {
+    /// Starts capturing the conversation from `client` (its IP may be unspecified, its port
+    /// not) to `server`, before the SYN. Times are counted from `started_unix_us`.
+    pub fn start(
+        client: SocketAddr,
+        server: SocketAddr,
+        started_unix_us: u64,
+    ) -> Result<Capture, NoCapture> {
+        let tap = Tap::open(server, Some(client.port()))?;
+        let control = Arc::new(Control {
+            finish_after_us: AtomicU64::new(0),
+            grace_us: AtomicU64::new(0),
+            abandoned: AtomicBool::new(false),
+            born: Instant::now(),
+        });
+        let assembler = Assembler::new(client, server, started_unix_us);
+        let shared = control.clone();
+        let thread = thread::Builder::new()
+            .name("httplab-capture".into())
+            .spawn(move || run(tap, assembler, &shared))
+            .map_err(|e| NoCapture::Failed(e.to_string()))?;
+        Ok(Capture {
+            control,
+            thread: Some(thread),
+        })
+    }
+
+    /// After the owner's close: waits for the close to complete on the wire (at most
+    /// `grace`), stops, and gives the segments.
+    pub fn finish(mut self, grace: Duration) -> Option<Packets> {
+        let now = self.control.born.elapsed().as_micros() as u64;
+        self.control
+            .grace_us
+            .store(grace.as_micros() as u64, Ordering::Release);
+        self.control
+            .finish_after_us
+            .store(now.max(1), Ordering::Release);
+        self.thread.take().and_then(|t| t.join().ok())
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        self.control.abandoned.store(true, Ordering::Release);
+    }
+}
+
+/// The capture thread: packets into the assembler until it is time to stop.
+fn run(tap: Tap, mut assembler: Assembler, control: &Control) -> Packets {
+    let mut buffer = vec![0u8; SNAP as usize];
+    loop {
+        let now = control.born.elapsed();
+        let asked = control.finish_after_us.load(Ordering::Acquire);
+        if asked > 0 {
+            let grace = control.grace_us.load(Ordering::Acquire);
+            let waited = (now.as_micros() as u64).saturating_sub(asked);
+            if assembler.is_over() || waited >= grace {
+                break;
+            }
+        }
+        if control.abandoned.load(Ordering::Acquire) || now >= MAX_LIFETIME {
+            break;
+        }
+        if let Some((len, at)) = tap.next(&mut buffer, STEP)
+            && let Some(packet) = decode(&buffer[..len])
+        {
+            add(&mut assembler, packet, at);
+        }
+    }
+    assembler.finish(INTERFACE)
+}
+
+fn add(assembler: &mut Assembler, packet: WirePacket, at_unix_us: u64) {
+    let _ = assembler.add(packet, at_unix_us);
+}
+
+#[cfg(target_os = "linux")]
+mod sys {
+    //! The few system calls of a packet socket, with `libc`.
+
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::time::Duration;
+
+    use super::{NoCapture, Tap};
+    use crate::wire::packets::filter::Instruction;
+
+    const PACKET_OUTGOING: u8 = 4;
+    /// A receive buffer large enough for a burst of segments while the thread sleeps.
+    const RECEIVE_BUFFER: libc::c_int = 8 * 1024 * 1024;
+
+    fn last_error() -> std::io::Error {
+        std::io::Error::last_os_error()
+    }
+
+    fn set<T>(fd: &OwnedFd, level: libc::c_int, name: libc::c_int, value: &T) -> libc::c_int {
+        // SAFETY: `value` points to a live T of the size given.
+        unsafe {
+            libc::setsockopt(
+                fd.as_raw_fd(),
+                level,
+                name,
+                (value as *const T).cast(),
+                std::mem::size_of::<T>() as libc::socklen_t,
+            )
+        }
+    }
+
+    pub(super) fn open(program: &[Instruction]) -> Result<Tap, NoCapture> {
+        // Protocol 0: the socket receives nothing until it is bound, after its filter.
+        // SAFETY: a plain socket(2) call; the fd is owned at once.
+        let raw =
+            unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+        if raw < 0 {
+            let error = last_error();
+            return Err(match error.raw_os_error() {
+                Some(libc::EPERM) | Some(libc::EACCES) => NoCapture::NotPermitted,
+                _ => NoCapture::Failed(format!("socket(AF_PACKET): {error}")),
+            });
+        }
+        // SAFETY: `raw` is a new descriptor nobody else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let filters: Vec<libc::sock_filter> = program
+            .iter()
+            .map(|i| libc::sock_filter {
+                code: i.code,
+                jt: i.jt,
+                jf: i.jf,
+                k: i.k,
+            })
+            .collect();
+        let fprog = libc::sock_fprog {
+            len: filters.len() as u16,
+            filter: filters.as_ptr() as *mut libc::sock_filter,
+        };
+        if set(&fd, libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &fprog) != 0 {
+            return Err(NoCapture::Failed(format!(
+                "the BPF filter: {}",
+                last_error()
+            )));
+        }
+        if set(&fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &RECEIVE_BUFFER) != 0 {
+            let _ = set(&fd, libc::SOL_SOCKET, libc::SO_RCVBUF, &RECEIVE_BUFFER);
+        }
+        let on: libc::c_int = 1;
+        let _ = set(&fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, &on);
+        // SAFETY: a NUL-terminated name.
+        let ifindex = unsafe { libc::if_nametoindex(c"lo".as_ptr()) };
+        if ifindex == 0 {
+            return Err(NoCapture::Failed("no loopback interface".into()));
+        }
+        // SAFETY: a zeroed sockaddr_ll is valid; the fields set are those bind reads.
+        let mut address: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+        address.sll_family = libc::AF_PACKET as u16;
+        address.sll_protocol = (libc::ETH_P_ALL as u16).to_be();
+        address.sll_ifindex = ifindex as libc::c_int;
+        // SAFETY: `address` is a valid sockaddr_ll of the length given.
+        let bound = unsafe {
+            libc::bind(
+                fd.as_raw_fd(),
+                (&address as *const libc::sockaddr_ll).cast(),
+                std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+            )
+        };
+        if bound != 0 {
+            return Err(NoCapture::Failed(format!("bind to lo: {}", last_error())));
+        }
+        Ok(Tap { fd })
+    }
+
+    pub(super) fn next(tap: &Tap, buffer: &mut [u8], wait: Duration) -> Option<(usize, u64)> {
+        let mut poll = libc::pollfd {
+            fd: tap.fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let millis = wait.as_millis().clamp(1, 1000) as libc::c_int;
+        // SAFETY: one valid pollfd.
+        if unsafe { libc::poll(&mut poll, 1, millis) } <= 0 {
+            return None;
+        }
+        receive(tap, buffer)
+    }
+
+    /// One packet, with the kernel's time stamp, unless it is a leaving copy on `lo`.
+    fn receive(tap: &Tap, buffer: &mut [u8]) -> Option<(usize, u64)> {
+        // SAFETY: zeroed plain-data structures, filled by recvmsg within their sizes.
+        unsafe {
+            let mut from: libc::sockaddr_ll = std::mem::zeroed();
+            let mut control = [0u64; 16];
+            let mut iov = libc::iovec {
+                iov_base: buffer.as_mut_ptr().cast(),
+                iov_len: buffer.len(),
+            };
+            let mut message: libc::msghdr = std::mem::zeroed();
+            message.msg_name = (&mut from as *mut libc::sockaddr_ll).cast();
+            message.msg_namelen = std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+            message.msg_iov = &mut iov;
+            message.msg_iovlen = 1;
+            message.msg_control = control.as_mut_ptr().cast();
+            message.msg_controllen = std::mem::size_of_val(&control) as _;
+            let len = libc::recvmsg(tap.fd.as_raw_fd(), &mut message, libc::MSG_DONTWAIT);
+            if len <= 0 || from.sll_pkttype == PACKET_OUTGOING {
+                return None;
+            }
+            let mut at = super::unix_now_us();
+            let mut header = libc::CMSG_FIRSTHDR(&message);
+            while !header.is_null() {
+                if (*header).cmsg_level == libc::SOL_SOCKET
+                    && (*header).cmsg_type == libc::SCM_TIMESTAMPNS
+                {
+                    let stamp: libc::timespec =
+                        std::ptr::read_unaligned(libc::CMSG_DATA(header).cast());
+                    at = stamp.tv_sec as u64 * 1_000_000 + stamp.tv_nsec as u64 / 1000;
+                }
+                header = libc::CMSG_NXTHDR(&message, header);
+            }
+            Some(((len as usize).min(buffer.len()), at))
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod sys {
+    use std::time::Duration;
+
+    use super::{NoCapture, Tap};
+    use crate::wire::packets::filter::Instruction;
+
+    pub(super) fn open(_program: &[Instruction]) -> Result<Tap, NoCapture> {
+        Err(NoCapture::Failed(
+            "packet capture is implemented for Linux only".into(),
+        ))
+    }
+
+    pub(super) fn next(_tap: &Tap, _buffer: &mut [u8], wait: Duration) -> Option<(usize, u64)> {
+        std::thread::sleep(wait);
+        None
+    }
+}
