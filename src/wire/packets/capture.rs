@@ -15,18 +15,20 @@
 //! owner is gone, or at [`MAX_LIFETIME`].
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::Packets;
-use super::decode::{Assembler, WirePacket, decode};
+use super::decode::{Assembler, decode};
 
 /// The interface captured: httplab captures its own loopback conversations only.
 pub const INTERFACE: &str = "lo";
 /// How long the capture thread sleeps in one wait for packets.
 pub const STEP: Duration = Duration::from_millis(5);
+/// How much longer than its grace a finishing capture may take to hand its segments over.
+const FINISH_MARGIN: Duration = Duration::from_secs(1);
 /// A capture nobody finished ends by itself after this long.
 pub const MAX_LIFETIME: Duration = Duration::from_secs(600);
 /// The largest packet kept: `lo`'s MTU is 64 KiB, and a GSO packet is at most 64 KiB of IP.
@@ -79,6 +81,20 @@ pub fn unix_now_us() -> u64 {
 pub struct Tap {
     #[cfg(target_os = "linux")]
     fd: std::os::fd::OwnedFd,
+    /// Ends a wait for packets early (the owner wants the capture to finish).
+    pub waker: Arc<Waker>,
+}
+
+/// An `eventfd` that a wait for packets also watches.
+pub struct Waker {
+    #[cfg(target_os = "linux")]
+    fd: Option<std::os::fd::OwnedFd>,
+}
+
+impl Waker {
+    pub fn wake(&self) {
+        sys::wake(self);
+    }
 }
 
 impl Tap {
@@ -114,7 +130,10 @@ struct Control {
 /// One conversation being captured on its own thread.
 pub struct Capture {
     control: Arc<Control>,
-    thread: Option<thread::JoinHandle<Packets>>,
+    /// Wakes the thread from its wait for packets.
+    tap_wake: Arc<Waker>,
+    /// Where the thread hands the segments over, before it closes the socket.
+    packets: mpsc::Receiver<Packets>,
 }
 
 impl Capture {
@@ -134,19 +153,27 @@ impl Capture {
         });
         let assembler = Assembler::new(client, server, started_unix_us);
         let shared = control.clone();
-        let thread = thread::Builder::new()
+        let waker = tap.waker.clone();
+        let (hand_over, packets) = mpsc::sync_channel(1);
+        thread::Builder::new()
             .name("httplab-capture".into())
-            .spawn(move || run(tap, assembler, &shared))
+            .spawn(move || {
+                let _ = hand_over.send(run(&tap, assembler, &shared));
+                // Closing a packet socket waits for the kernel's RCU grace period (several
+                // ms): it happens here, after the owner has its segments.
+                drop(tap);
+            })
             .map_err(|e| NoCapture::Failed(e.to_string()))?;
         Ok(Capture {
             control,
-            thread: Some(thread),
+            tap_wake: waker,
+            packets,
         })
     }
 
     /// After the owner's close: waits for the close to complete on the wire (at most
     /// `grace`), stops, and gives the segments.
-    pub fn finish(mut self, grace: Duration) -> Option<Packets> {
+    pub fn finish(self, grace: Duration) -> Option<Packets> {
         let now = self.control.born.elapsed().as_micros() as u64;
         self.control
             .grace_us
@@ -154,18 +181,20 @@ impl Capture {
         self.control
             .finish_after_us
             .store(now.max(1), Ordering::Release);
-        self.thread.take().and_then(|t| t.join().ok())
+        self.tap_wake.wake();
+        self.packets.recv_timeout(grace + FINISH_MARGIN).ok()
     }
 }
 
 impl Drop for Capture {
     fn drop(&mut self) {
         self.control.abandoned.store(true, Ordering::Release);
+        self.tap_wake.wake();
     }
 }
 
 /// The capture thread: packets into the assembler until it is time to stop.
-fn run(tap: Tap, mut assembler: Assembler, control: &Control) -> Packets {
+fn run(tap: &Tap, mut assembler: Assembler, control: &Control) -> Packets {
     let mut buffer = vec![0u8; SNAP as usize];
     loop {
         let now = control.born.elapsed();
@@ -183,14 +212,12 @@ fn run(tap: Tap, mut assembler: Assembler, control: &Control) -> Packets {
         if let Some((len, at)) = tap.next(&mut buffer, STEP)
             && let Some(packet) = decode(&buffer[..len])
         {
-            add(&mut assembler, packet, at);
+            // A packet of another conversation cannot pass the filter; if one did, the
+            // assembler leaves it out.
+            let _ = assembler.add(packet, at);
         }
     }
     assembler.finish(INTERFACE)
-}
-
-fn add(assembler: &mut Assembler, packet: WirePacket, at_unix_us: u64) {
-    let _ = assembler.add(packet, at_unix_us);
 }
 
 #[cfg(target_os = "linux")]
@@ -200,7 +227,7 @@ mod sys {
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
     use std::time::Duration;
 
-    use super::{NoCapture, Tap};
+    use super::{Arc, NoCapture, Tap, Waker};
     use crate::wire::packets::filter::Instruction;
 
     const PACKET_OUTGOING: u8 = 4;
@@ -283,19 +310,56 @@ mod sys {
         if bound != 0 {
             return Err(NoCapture::Failed(format!("bind to lo: {}", last_error())));
         }
-        Ok(Tap { fd })
+        Ok(Tap {
+            fd,
+            waker: Arc::new(waker()),
+        })
+    }
+
+    /// A new eventfd (none when the system refuses: the waits then just run out).
+    fn waker() -> Waker {
+        // SAFETY: a plain eventfd(2) call; the fd is owned at once.
+        let raw = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+        // SAFETY: `raw` is a new descriptor nobody else owns.
+        let fd = (raw >= 0).then(|| unsafe { OwnedFd::from_raw_fd(raw) });
+        Waker { fd }
+    }
+
+    pub(super) fn wake(waker: &Waker) {
+        if let Some(fd) = &waker.fd {
+            let one: u64 = 1;
+            // SAFETY: writes 8 bytes from a live u64 to an eventfd.
+            let _ = unsafe { libc::write(fd.as_raw_fd(), (&one as *const u64).cast(), 8) };
+        }
     }
 
     pub(super) fn next(tap: &Tap, buffer: &mut [u8], wait: Duration) -> Option<(usize, u64)> {
-        let mut poll = libc::pollfd {
-            fd: tap.fd.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
+        // A packet already there is read without waiting.
+        if let Some(packet) = receive(tap, buffer) {
+            return Some(packet);
+        }
+        let wake_fd = tap.waker.fd.as_ref().map_or(-1, |fd| fd.as_raw_fd());
+        let mut polls = [
+            libc::pollfd {
+                fd: tap.fd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: wake_fd,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
         let millis = wait.as_millis().clamp(1, 1000) as libc::c_int;
-        // SAFETY: one valid pollfd.
-        if unsafe { libc::poll(&mut poll, 1, millis) } <= 0 {
+        // SAFETY: two valid pollfds (a negative fd is ignored by poll).
+        if unsafe { libc::poll(polls.as_mut_ptr(), 2, millis) } <= 0 {
             return None;
+        }
+        if polls[1].revents != 0 {
+            let mut count: u64 = 0;
+            // SAFETY: reads 8 bytes into a live u64: the eventfd is drained, waits wait again.
+            let _ = unsafe { libc::read(wake_fd, (&mut count as *mut u64).cast(), 8) };
         }
         receive(tap, buffer)
     }
@@ -342,8 +406,10 @@ mod sys {
 mod sys {
     use std::time::Duration;
 
-    use super::{NoCapture, Tap};
+    use super::{NoCapture, Tap, Waker};
     use crate::wire::packets::filter::Instruction;
+
+    pub(super) fn wake(_waker: &Waker) {}
 
     pub(super) fn open(_program: &[Instruction]) -> Result<Tap, NoCapture> {
         Err(NoCapture::Failed(
