@@ -5,7 +5,8 @@
 //! One job per file: `decode` (bytes of an IP packet → a segment, pure), `filter` (the classic
 //! BPF program the kernel runs, pure), `capture` (the `AF_PACKET` socket and its thread),
 //! `reconstruct` (transcript → segments, pure), `pcapng` (segments → a file Wireshark opens),
-//! `ladder` (segments → one text line each). Renderings say plainly when the segments were
+//! `ladder` (segments → one text line each), `watch` (every conversation with a server's port,
+//! for `serve --record`). Renderings say plainly when the segments were
 //! reconstructed.
 
 pub mod capture;
@@ -14,6 +15,7 @@ pub mod filter;
 pub mod ladder;
 pub mod pcapng;
 pub mod reconstruct;
+pub mod watch;
 
 use std::net::SocketAddr;
 
