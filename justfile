@@ -25,9 +25,13 @@ deps:
     command -v chromium >/dev/null || need+=(chromium)
     command -v ab >/dev/null || need+=(apache2-utils)
     command -v h2load >/dev/null || need+=(nghttp2-client)
+    # tshark (and capinfos) read the captures of tests/packets.rs.
+    command -v tshark >/dev/null && command -v capinfos >/dev/null || need+=(tshark)
     if [ ${#need[@]} -gt 0 ]; then
         if [ "$(id -u)" = 0 ]; then
             echo "installing ${need[*]}"
+            # tshark's package asks whether non-root users may capture: no, and never ask.
+            echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
             apt-get update -qq
             DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
         else
