@@ -41,7 +41,7 @@ pub fn render(packets: &Packets, side: Side, times: bool) -> String {
         packets.client, packets.server
     );
     if times {
-        let _ = write!(out, "{:>10}  ", "time");
+        let _ = write!(out, "{:>12}  ", "time");
     }
     let header = format!(
         "    {:<13} {:>9} {:>9} {:>6} {:>6}  payload, or options",
@@ -69,7 +69,7 @@ pub fn render(packets: &Packets, side: Side, times: bool) -> String {
 /// One segment on one line.
 fn line(out: &mut String, segment: &Segment, times: bool) {
     if times {
-        let _ = write!(out, "{:>10}  ", millis(segment.at_us));
+        let _ = write!(out, "{:>12}  ", millis(segment.at_us));
     }
     let arrow = match segment.direction {
         Direction::ToServer => "→",
@@ -191,7 +191,7 @@ mod tests {
         );
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "2 segments, captured on lo");
-        assert!(lines[3].starts_with(" +0.000 ms   →  [SYN]"), "{text}");
+        assert!(lines[3].starts_with("   +0.000 ms   →  [SYN]"), "{text}");
         assert_eq!(
             lines[2].find("flags"),
             lines[3].find("[SYN]").map(|i| i - 2)
