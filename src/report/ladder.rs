@@ -185,7 +185,7 @@ fn draw(out: &mut String, row: &Row, y: u32) {
                 format!(
                     "{head} · {} over {:.2} ms",
                     plural_bytes(*bytes),
-                    (until_us - at_us) as f64 / 1000.0
+                    until_us.saturating_sub(*at_us) as f64 / 1000.0
                 )
             };
             arrow_row(out, y, *way, *at_us, style, &[first_line, &size]);

@@ -43,10 +43,10 @@ pub(crate) fn segment_rows(packets: &Packets) -> (Vec<Row>, Vec<usize>) {
             at_us, until_us, ..
         } = row
         {
-            *at_us -= base;
-            *until_us -= base;
+            *at_us = at_us.saturating_sub(base);
+            *until_us = until_us.saturating_sub(base);
         } else if let Row::Signal { at_us, .. } = row {
-            *at_us -= base;
+            *at_us = at_us.saturating_sub(base);
         }
     }
     (rows, counts)

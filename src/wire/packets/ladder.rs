@@ -110,12 +110,12 @@ fn preview(segment: &Segment) -> String {
 /// What the left-out segments were, in one line.
 fn left_out(cut: &[Segment]) -> String {
     let data = |direction| {
-        let sizes: Vec<u32> = cut
+        let sizes: Vec<u64> = cut
             .iter()
             .filter(|s| s.direction == direction && s.len > 0)
-            .map(|s| s.len)
+            .map(|s| u64::from(s.len))
             .collect();
-        let bytes: u32 = sizes.iter().sum();
+        let bytes: u64 = sizes.iter().sum();
         (sizes.len(), bytes as usize)
     };
     let (to_client, client_bytes) = data(Direction::ToClient);

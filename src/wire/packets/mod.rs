@@ -152,7 +152,9 @@ impl Segment {
 
     /// Sequence space it takes: its bytes, plus one for a SYN and one for a FIN.
     pub fn seq_len(&self) -> u32 {
-        self.len + u32::from(self.has(TcpFlags::SYN)) + u32::from(self.has(TcpFlags::FIN))
+        self.len
+            .saturating_add(u32::from(self.has(TcpFlags::SYN)))
+            .saturating_add(u32::from(self.has(TcpFlags::FIN)))
     }
 }
 
@@ -244,6 +246,32 @@ mod tests {
             len,
             payload: vec![b'x'; len as usize],
         }
+    }
+
+    #[test]
+    fn hostile_numbers_from_a_json_file_never_panic_a_rendering() {
+        let mut odd = data(u32::MAX, 0);
+        odd.len = u32::MAX;
+        odd.at_us = u64::MAX;
+        let packets = Packets {
+            source: Source::Reconstructed { why: "x".into() },
+            client: "[::1]:1".parse().unwrap(),
+            server: "127.0.0.1:2".parse().unwrap(),
+            client_isn: u32::MAX,
+            server_isn: u32::MAX,
+            started_unix_us: u64::MAX,
+            segments: vec![odd.clone(), data(0, 1), odd],
+            truncated: true,
+        };
+        let text = ladder::render(&packets, crate::wire::transcript::Side::Server, true);
+        assert!(text.contains("truncated"));
+        assert!(pcapng::pcapng(&[&packets], "t").is_ok());
+        assert_eq!(
+            packets
+                .data_sizes_within(Direction::ToClient, 0, u64::MAX)
+                .len(),
+            3
+        );
     }
 
     #[test]

@@ -103,7 +103,7 @@ pub fn pcapng(conversations: &[&Packets], title: &str) -> Result<Vec<u8>, Pcapng
                     conversation.provenance(),
                 )));
             }
-            let at = conversation.started_unix_us + segment.at_us;
+            let at = conversation.started_unix_us.saturating_add(segment.at_us);
             writer
                 .write_pcapng_block(EnhancedPacketBlock {
                     interface_id: interface,

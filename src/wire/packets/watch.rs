@@ -92,8 +92,10 @@ impl ServerCapture {
         let kept = lock(&self.state).remove(&client)?;
         let mut packets = kept.assembler.finish(INTERFACE);
         for segment in &mut packets.segments {
-            segment.at_us =
-                (packets.started_unix_us + segment.at_us).saturating_sub(started_unix_us);
+            segment.at_us = packets
+                .started_unix_us
+                .saturating_add(segment.at_us)
+                .saturating_sub(started_unix_us);
         }
         packets.started_unix_us = started_unix_us;
         Some(packets)
