@@ -28,9 +28,13 @@ deps:
     # grade's sandbox: bubblewrap, and the system's own python3 (the only one it can see)
     command -v bwrap >/dev/null || need+=(bubblewrap)
     [ -x /usr/bin/python3 ] || need+=(python3)
+    # tshark (and capinfos) read the captures of tests/packets.rs.
+    command -v tshark >/dev/null && command -v capinfos >/dev/null || need+=(tshark)
     if [ ${#need[@]} -gt 0 ]; then
         if [ "$(id -u)" = 0 ]; then
             echo "installing ${need[*]}"
+            # tshark's package asks whether non-root users may capture: no, and never ask.
+            echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
             apt-get update -qq
             DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
         else

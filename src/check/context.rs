@@ -10,6 +10,7 @@ use crate::render::visible;
 use crate::wire::analysis::{Ending, StatusLine};
 use crate::wire::connection::{Received, RecordingStream, display_target};
 use crate::wire::message::{self, BodyFraming};
+use crate::wire::packets::Direction;
 use crate::wire::probe::read_response_within;
 use crate::wire::request::{connection_field, has_field, request_head};
 use crate::wire::transcript::Transcript;
@@ -54,6 +55,9 @@ pub struct Reply {
     pub connect_error: Option<String>,
     /// TCP segments with data from the server, when the kernel tells.
     pub data_segments: Option<u32>,
+    /// The sizes of the data segments from the server, when they were captured (a reply
+    /// read by [`Context::send`], alone on its connection).
+    pub captured_segments: Option<Vec<usize>>,
     pub request_was_head: bool,
 }
 
@@ -225,8 +229,8 @@ impl Context {
             Err(reply) => return *reply,
         };
         conversation.write(request, how.pieces);
-        let reply = conversation.read_last_reply(how);
-        conversation.close();
+        let mut reply = conversation.read_last_reply(how);
+        reply.captured_segments = conversation.close_measuring();
         reply
     }
 
@@ -250,6 +254,7 @@ impl Context {
                     ending: Ending::Closed,
                     connect_error: Some(error.to_string()),
                     data_segments: None,
+                    captured_segments: None,
                     request_was_head: false,
                 }))
             }
@@ -356,6 +361,7 @@ impl Conversation<'_> {
             ending,
             connect_error: None,
             data_segments,
+            captured_segments: None,
             request_was_head: how.head,
         }
     }
@@ -376,6 +382,19 @@ impl Conversation<'_> {
                 Received::TimedOut | Received::Failed => return (false, extra),
             }
         }
+    }
+
+    /// Closes the connection, keeps its transcript, and gives the sizes of the data segments
+    /// the server sent when they were captured.
+    fn close_measuring(mut self) -> Option<Vec<usize>> {
+        let transcript = self.stream.take()?.close();
+        let sizes = transcript
+            .packets
+            .as_ref()
+            .filter(|p| p.is_captured())
+            .map(|p| p.data_sizes(Direction::ToClient));
+        self.context.keep(transcript);
+        sizes
     }
 
     /// Closes the connection and keeps its transcript.

@@ -79,6 +79,19 @@ pub struct Suite {
 }
 
 impl Suite {
+    /// The recorded conversation an evidence was taken from: the silence's, or one of its
+    /// check's whose bytes are the evidence's.
+    pub fn transcript_of(&self, evidence: &Evidence) -> Option<&Transcript> {
+        if evidence.check.is_empty() {
+            return self.silent.as_ref().map(|s| &s.transcript);
+        }
+        self.results
+            .iter()
+            .filter(|r| r.check.id == evidence.check)
+            .flat_map(|r| r.transcripts.iter())
+            .find(|t| t.client_bytes() == evidence.request && t.server_bytes() == evidence.response)
+    }
+
     pub fn count(&self, verdict: Verdict) -> usize {
         self.results.iter().filter(|r| r.verdict == verdict).count()
     }

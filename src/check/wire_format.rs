@@ -6,7 +6,7 @@ use crate::http::Status;
 use crate::http::date::{DateForm, date_form};
 use crate::http::grammar::count_bare_lf;
 use crate::render::visible;
-use crate::wire::analysis::{StatusLine, in_tiny_segments};
+use crate::wire::analysis::{StatusLine, in_tiny_segments, tiny_segments_captured};
 
 pub fn status_line(context: &Context) -> Judgement {
     let reply = context.get("/helloWorld.html");
@@ -227,13 +227,27 @@ pub fn segments(context: &Context) -> Judgement {
             ..SendOptions::default()
         },
     );
-    let Some(segments) = reply.data_segments else {
-        return Judgement::skip("this system does not count TCP segments");
-    };
     if !reply.answered() {
         return Judgement::fail("a response", reply.describe(), &[]);
     }
     let bytes = reply.bytes.len();
+    if let Some(sizes) = &reply.captured_segments {
+        return match tiny_segments_captured(sizes) {
+            None => Judgement::pass_with(format!(
+                "{bytes} bytes in {} data segment(s), as captured",
+                sizes.len()
+            )),
+            Some(finding) => Judgement::fail(
+                "a small response in a few TCP segments (one send of the whole response)",
+                finding.message,
+                &reply.bytes[..bytes.min(64)],
+            )
+            .because("tiny-sends"),
+        };
+    }
+    let Some(segments) = reply.data_segments else {
+        return Judgement::skip("this system does not count TCP segments");
+    };
     if !in_tiny_segments(segments, bytes) {
         Judgement::pass_with(format!("{bytes} bytes in {segments} TCP segment(s)"))
     } else {

@@ -12,6 +12,9 @@ use httplab::check::student_server::{ServerCommand, StudentServer};
 use httplab::check::{Docroot, SuiteConfig, Verdict};
 use httplab::report;
 use httplab::supervise;
+use httplab::wire::packets::Packets;
+use httplab::wire::packets::ladder;
+use httplab::wire::packets::pcapng::pcapng;
 use httplab::wire::report::Style;
 use httplab::wire::transcript::RenderOptions;
 
@@ -383,20 +386,51 @@ fn write_file(path: &Path, text: &str) -> bool {
     }
 }
 
-/// Each check's transcripts into DIR/<id>.txt.
+/// Each check's transcripts into DIR/<id>.txt, with their packets as a ladder, and the
+/// packets as a capture beside: DIR/<id>.pcapng.
 fn record(dir: &Path, suite: &Suite) -> bool {
     if let Err(error) = std::fs::create_dir_all(dir) {
         eprintln!("httplab: cannot create {}: {error}", dir.display());
         return false;
     }
     suite.results.iter().all(|result| {
+        let id = result.check.id;
         let text: String = result
             .transcripts
             .iter()
-            .map(|t| t.render(RenderOptions::FULL) + "\n")
+            .map(|t| {
+                let mut text = t.render(RenderOptions::FULL);
+                if let Some(packets) = &t.packets {
+                    text.push_str(&ladder::render(packets, t.recorded_by, true));
+                }
+                text + "\n"
+            })
             .collect();
-        write_file(&dir.join(format!("{}.txt", result.check.id)), &text)
+        let packets: Vec<&Packets> = result
+            .transcripts
+            .iter()
+            .filter_map(|t| t.packets.as_deref())
+            .collect();
+        let capture = packets.is_empty()
+            || match pcapng(&packets, &format!("httplab check: {id}")) {
+                Ok(bytes) => write_bytes(&dir.join(format!("{id}.pcapng")), &bytes),
+                Err(error) => {
+                    eprintln!("httplab: {id}: {error}");
+                    false
+                }
+            };
+        write_file(&dir.join(format!("{id}.txt")), &text) && capture
     })
+}
+
+fn write_bytes(path: &Path, bytes: &[u8]) -> bool {
+    match std::fs::write(path, bytes) {
+        Ok(()) => true,
+        Err(error) => {
+            eprintln!("httplab: cannot write {}: {error}", path.display());
+            false
+        }
+    }
 }
 
 #[cfg(test)]

@@ -5,10 +5,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
+use httplab::wire::packets::pcapng::pcapng;
 use httplab::wire::probe::{ProbeConfig, ProbeEnd, ProbeReport, probe};
-use httplab::wire::report::{Format, Style, render};
+use httplab::wire::report::{Format, Style, render, render_packets};
 use httplab::wire::transcript::{RenderOptions, Transcript};
-use httplab::wire::{ConnectError, escape};
+use httplab::wire::{Capturing, ConnectError, escape};
 
 use super::seconds;
 
@@ -51,6 +52,16 @@ pub struct ProbeArgs {
     /// Save the transcript (stable text form, with times) to FILE.
     #[arg(long, value_name = "FILE")]
     pub transcript: Option<PathBuf>,
+    /// Show the TCP segments as a ladder: each with its time, direction, flags, seq/ack,
+    /// length and first bytes (captured on loopback as root, else reconstructed).
+    #[arg(long)]
+    pub packets: bool,
+    /// Save the TCP segments as a capture file (.pcapng) that Wireshark and tshark open.
+    #[arg(long, value_name = "FILE")]
+    pub pcap: Option<PathBuf>,
+    /// Do not capture packets: reconstruct the segments from the socket calls.
+    #[arg(long)]
+    pub no_capture: bool,
     /// Seconds to wait for the connection and for each read.
     #[arg(long, default_value = "5", value_name = "SECS", value_parser = seconds)]
     pub timeout: Duration,
@@ -81,11 +92,22 @@ pub fn run(args: ProbeArgs) -> ExitCode {
     match probe(&config) {
         Ok(report) => {
             save_transcript(&args, &report.transcript);
+            save_pcap(&args, &report.transcript);
             print!("{}", render(&report, format, Style::for_stdout()));
+            if args.packets && !matches!(args.format, OutputFormat::Json) {
+                print!(
+                    "{}",
+                    render_packets(&report.transcript, Style::for_stdout())
+                );
+            }
             exit_after(&report, args.timeout)
         }
         Err((error, transcript)) => {
             save_transcript(&args, &transcript);
+            save_pcap(&args, &transcript);
+            if args.packets {
+                print!("{}", render_packets(&transcript, Style::for_stdout()));
+            }
             eprintln!("httplab: {error}");
             ExitCode::from(match error {
                 ConnectError::Refused { .. } => 3,
@@ -109,6 +131,9 @@ fn probe_config(args: &ProbeArgs) -> Result<ProbeConfig, String> {
     config.split = args.split;
     config.pause = Duration::from_millis(args.pause);
     config.timeout = args.timeout;
+    if args.no_capture {
+        config.capturing = Capturing::Off;
+    }
     for header in &args.headers {
         let Some((name, value)) = header.split_once(':') else {
             return Err(format!("--header {header:?} needs the form 'Name: value'"));
@@ -132,6 +157,22 @@ fn save_transcript(args: &ProbeArgs, transcript: &Transcript) {
             "httplab: cannot write the transcript to {}: {error}",
             path.display()
         );
+    }
+}
+
+/// Writes the packets where --pcap says, if it says.
+fn save_pcap(args: &ProbeArgs, transcript: &Transcript) {
+    let Some(path) = &args.pcap else {
+        return;
+    };
+    let Some(packets) = &transcript.packets else {
+        return;
+    };
+    let written = pcapng(&[packets], "httplab probe")
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| std::fs::write(path, bytes).map_err(|e| e.to_string()));
+    if let Err(error) = written {
+        eprintln!("httplab: cannot write {}: {error}", path.display());
     }
 }
 

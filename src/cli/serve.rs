@@ -53,6 +53,11 @@ pub struct ServeArgs {
     /// of the head that had arrived.
     #[arg(long, conflicts_with = "quiet")]
     pub show_requests: bool,
+    /// Write the server's side of each connection into DIR, one file per connection: what
+    /// it read and wrote, and its TCP segments (captured on loopback as root, else
+    /// reconstructed), with a .pcapng beside. Uses the thread model.
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<PathBuf>,
     /// Reproduce student bugs on purpose, to see them or to test a checker (comma-separated).
     #[arg(long = "flaw", value_name = "NAME", value_delimiter = ',', long_help = flaw_help())]
     pub flaws: Vec<Flaw>,
@@ -104,6 +109,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         return ExitCode::FAILURE;
     }
     config.flaws = Flaws::new(args.flaws.iter().copied());
+    config.record = args.record.clone();
     config.timeouts = Timeouts {
         head: args.head_timeout,
         idle: args.idle_timeout,
@@ -130,6 +136,16 @@ pub fn run(args: ServeArgs) -> ExitCode {
     );
     for flaw in &args.flaws {
         eprintln!("httplab: FLAWED ON PURPOSE: {flaw}: {}", flaw.describe());
+    }
+    if let (Some(dir), Some(capturing)) = (&args.record, server.record_capturing()) {
+        let packets = match capturing {
+            Ok(()) => "packets captured on lo".to_string(),
+            Err(why) => format!("packets reconstructed: {why}"),
+        };
+        eprintln!(
+            "httplab: recording each connection into {} ({packets})",
+            dir.display()
+        );
     }
     let summary = server.run();
     if summary.abandoned > 0 {

@@ -14,10 +14,12 @@
 use std::fmt::Write;
 
 mod rows;
+mod segments;
 
 use super::html::escape;
 use crate::wire::transcript::{Side, Transcript, plural_bytes};
-use rows::{Row, Way, rows};
+use rows::{Row, Way, leave_out_middle, rows};
+use segments::segment_rows;
 
 // Geometry, in SVG user units (CSS pixels at 100 %).
 const WIDTH: u32 = 780;
@@ -48,22 +50,41 @@ fn bytes_label(count: usize, bytes: usize, way: Way, span_us: u64) -> String {
 }
 
 /// The diagram of one conversation as an inline `<svg>`, every label escaped.
+/// Captured segments are drawn when the transcript has them (the socket calls otherwise:
+/// reconstructed segments would only repeat them).
 pub(crate) fn svg(transcript: &Transcript) -> String {
-    let rows = rows(transcript);
+    let captured = transcript.packets.as_deref().filter(|p| p.is_captured());
+    let (rows, what) = match captured {
+        Some(packets) => {
+            let (rows, counts) = segment_rows(packets);
+            (
+                leave_out_middle(rows, &counts),
+                format!("TCP segments {}", packets.provenance()),
+            )
+        }
+        None => (rows(transcript), "socket calls".to_string()),
+    };
     let height = TOP + rows.iter().map(row_height).sum::<u32>() + 16;
     let arrows = rows
         .iter()
-        .filter(|r| matches!(r, Row::Data { .. } | Row::Signal { .. }))
+        .filter(|r| {
+            matches!(
+                r,
+                Row::Data { .. } | Row::Segments { .. } | Row::Signal { .. }
+            )
+        })
         .count();
     let mut out = String::new();
     let _ = write!(
         out,
         "<svg class=\"ladder\" viewBox=\"0 0 {WIDTH} {height}\" \
          width=\"{WIDTH}\" height=\"{height}\" role=\"img\" font-family=\"ui-monospace, monospace\" \
-         font-size=\"12\" style=\"white-space: pre\"><title>Ladder diagram of a connection to {}: {arrows} arrows</title>",
-        escape(&transcript.target)
+         font-size=\"12\" style=\"white-space: pre\"><title>Ladder diagram of a connection to {}: \
+         {arrows} arrows, {}</title>",
+        escape(&transcript.target),
+        escape(&what)
     );
-    lifelines(&mut out, transcript, height);
+    lifelines(&mut out, transcript, height, captured.is_some());
     let mut y = TOP;
     for row in &rows {
         draw(&mut out, row, y);
@@ -80,7 +101,7 @@ const LINE: u32 = 13;
 fn row_height(row: &Row) -> u32 {
     let arrow = |lines: u32| LINE * lines + 6 + SLANT + 8;
     match row {
-        Row::Data { .. } => arrow(2),
+        Row::Data { .. } | Row::Segments { .. } => arrow(2),
         Row::Connect { .. } | Row::Signal { .. } => arrow(1),
         Row::Note { .. } => 26,
         Row::LeftOut { .. } => 30,
@@ -88,7 +109,7 @@ fn row_height(row: &Row) -> u32 {
 }
 
 /// The two timelines and their names.
-fn lifelines(out: &mut String, transcript: &Transcript, height: u32) {
+fn lifelines(out: &mut String, transcript: &Transcript, height: u32, segments: bool) {
     let bottom = height - 8;
     let (client, server) = match transcript.recorded_by {
         Side::Client => (
@@ -102,11 +123,16 @@ fn lifelines(out: &mut String, transcript: &Transcript, height: u32) {
     };
     let _ = write!(
         out,
-        "<text x=\"4\" y=\"16\" fill=\"#57606a\">ms since connect</text>\
+        "<text x=\"4\" y=\"16\" fill=\"#57606a\">{}</text>\
          <text x=\"{CLIENT_X}\" y=\"16\" text-anchor=\"middle\" font-weight=\"bold\">{}</text>\
          <text x=\"{SERVER_X}\" y=\"16\" text-anchor=\"end\" font-weight=\"bold\">{}</text>\
          <line x1=\"{CLIENT_X}\" y1=\"24\" x2=\"{CLIENT_X}\" y2=\"{bottom}\" stroke=\"#444\" stroke-width=\"2\"/>\
          <line x1=\"{SERVER_X}\" y1=\"24\" x2=\"{SERVER_X}\" y2=\"{bottom}\" stroke=\"#444\" stroke-width=\"2\"/>",
+        if segments {
+            "ms since the SYN"
+        } else {
+            "ms since connect"
+        },
         escape(&client),
         escape(&server)
     );
@@ -138,6 +164,30 @@ fn draw(out: &mut String, row: &Row, y: u32) {
                 Way::ToClient => ("read", "#1a7f37", false),
             };
             let size = bytes_label(*count, *bytes, *way, until_us - at_us);
+            arrow_row(out, y, *way, *at_us, style, &[first_line, &size]);
+        }
+        Row::Segments {
+            way,
+            at_us,
+            until_us,
+            head,
+            first_line,
+            bytes,
+            count,
+        } => {
+            let style = match way {
+                Way::ToServer => ("write segment", "#1f5fa8", false),
+                Way::ToClient => ("read segment", "#1a7f37", false),
+            };
+            let size = if *count == 1 {
+                format!("{head} · {}", plural_bytes(*bytes))
+            } else {
+                format!(
+                    "{head} · {} over {:.2} ms",
+                    plural_bytes(*bytes),
+                    until_us.saturating_sub(*at_us) as f64 / 1000.0
+                )
+            };
             arrow_row(out, y, *way, *at_us, style, &[first_line, &size]);
         }
         Row::Signal {

@@ -6,7 +6,9 @@ use std::fmt::Write;
 use crate::check::runner::Suite;
 use crate::check::{Check, Judgement, Level, Verdict};
 use crate::render::{hexdump, visible};
+use crate::wire::packets::ladder;
 use crate::wire::report::Style;
+use crate::wire::transcript::Transcript;
 
 /// Areas in report order, with what each covers.
 const AREAS: &[(&str, &str)] = &[
@@ -64,8 +66,35 @@ pub fn render(suite: &Suite, style: Style) -> String {
     for (area, about) in AREAS {
         render_area(&mut out, suite, area, about, width, style);
     }
+    render_packets(&mut out, suite);
     render_ending(&mut out, suite);
     out
+}
+
+/// The TCP segments of each cause's evidence conversation, as a ladder (captured, or said
+/// to be reconstructed).
+fn render_packets(out: &mut String, suite: &Suite) {
+    let mut shown: Vec<*const Transcript> = Vec::new();
+    for (index, cause) in suite.causes.iter().enumerate() {
+        let Some(transcript) = cause.evidence.as_ref().and_then(|e| suite.transcript_of(e)) else {
+            continue;
+        };
+        let Some(packets) = &transcript.packets else {
+            continue;
+        };
+        if shown.contains(&(transcript as *const Transcript)) {
+            continue;
+        }
+        if shown.is_empty() {
+            let _ = writeln!(out, "packets — the TCP segments of each cause's evidence\n");
+        }
+        shown.push(transcript);
+        let _ = writeln!(out, "  cause {}. {}", index + 1, cause.title);
+        for line in ladder::render(packets, transcript.recorded_by, true).lines() {
+            let _ = writeln!(out, "    {line}");
+        }
+        out.push('\n');
+    }
 }
 
 /// One area's heading and its checks, each with what it found.

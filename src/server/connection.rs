@@ -8,24 +8,38 @@ use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant, SystemTime};
 
+use super::record::{ConnectionRecord, Outgoing};
 use super::session::{Env, Responder, Session, Transmit};
 use super::shared::Shared;
-use super::socket::{send_before_close, sendfile};
+use super::socket::{send_before_close, sendfile, wait_until_sent};
 
 pub(super) fn serve_connection<R: Responder>(
     mut stream: TcpStream,
     mut session: Session<R>,
     shared: &Shared,
+    mut record: Option<&mut ConnectionRecord>,
 ) {
     let _ = stream.set_nodelay(true);
+    let in_pieces = session.sends_in_pieces();
     while !session.is_closed() {
         // Send what the session has queued: responses, perhaps our half of the close.
         while let Some(transmit) = session.transmit() {
+            if let Some(record) = record.as_deref_mut() {
+                note(record, &transmit);
+            }
             let written = write(&mut stream, transmit, session.deadline());
+            if let (Some(record), Ok(count)) = (record.as_deref_mut(), &written) {
+                record.sent(*count);
+            }
             let date = (shared.config.clock)();
             let env = env(shared, &date);
             match written {
-                Ok(Some(count)) => session.sent(count, &env),
+                Ok(Some(count)) => {
+                    session.sent(count, &env);
+                    if in_pieces {
+                        wait_until_sent(&stream);
+                    }
+                }
                 Ok(None) => session.shut_down(&env),
                 Err(_) => session.abort(), // gone, stopped reading, or the file ended early
             }
@@ -46,9 +60,15 @@ pub(super) fn serve_connection<R: Responder>(
             time_left(deadline),
         ) {
             (_, Err(timed_out)) => Err(timed_out),
-            (Some(buffer), Ok(wait)) => stream
-                .set_read_timeout(wait)
-                .and_then(|()| stream.read(buffer)),
+            (Some(buffer), Ok(wait)) => {
+                let read = stream
+                    .set_read_timeout(wait)
+                    .and_then(|()| stream.read(buffer));
+                if let (Some(record), Ok(count)) = (record.as_deref_mut(), &read) {
+                    record.read(&buffer[..*count]);
+                }
+                read
+            }
             (None, Ok(wait)) => {
                 // Nothing to read now; nothing can happen before the deadline.
                 std::thread::sleep(wait.unwrap_or(Duration::from_millis(100)));
@@ -63,10 +83,29 @@ pub(super) fn serve_connection<R: Responder>(
                 session.tick(&env)
             }
             Err(error) if error.kind() == ErrorKind::Interrupted => {}
-            Err(_) => session.abort(),
+            Err(error) => {
+                if let (Some(record), ErrorKind::ConnectionReset) =
+                    (record.as_deref_mut(), error.kind())
+                {
+                    record.reset();
+                }
+                session.abort()
+            }
         }
     }
     write_log(&mut session, shared);
+}
+
+/// Tells the record what a transmit carries, before it goes.
+fn note(record: &mut ConnectionRecord, transmit: &Transmit) {
+    match transmit {
+        Transmit::Bytes { bytes, .. } => record.will_send(Outgoing::Bytes(bytes)),
+        Transmit::File { file, offset, .. } => record.will_send(Outgoing::File {
+            file,
+            offset: *offset,
+        }),
+        Transmit::Shutdown => {}
+    }
 }
 
 /// Writes what the session gave, waiting until `deadline` at most: `Some(count)` sent, or

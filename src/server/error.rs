@@ -10,11 +10,16 @@ pub enum ServeError {
     Folder { path: PathBuf, source: io::Error },
     /// The address could not be bound.
     Bind { addr: SocketAddr, source: io::Error },
+    /// The folder of `--record` could not be made.
+    Record { path: PathBuf, source: io::Error },
 }
 
 impl fmt::Display for ServeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            ServeError::Record { path, source } => {
+                write!(f, "cannot record into '{}': {source}", path.display())
+            }
             ServeError::Folder { path, source } => {
                 let path = path.display();
                 match source.kind() {
@@ -52,7 +57,9 @@ impl fmt::Display for ServeError {
 impl std::error::Error for ServeError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            ServeError::Folder { source, .. } | ServeError::Bind { source, .. } => Some(source),
+            ServeError::Folder { source, .. }
+            | ServeError::Bind { source, .. }
+            | ServeError::Record { source, .. } => Some(source),
         }
     }
 }

@@ -4,6 +4,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::thread;
 
+use super::record::RecordSink;
 use super::shared::Shared;
 use super::{Model, ServeError, ServerConfig, events, threads};
 use crate::site::DiskView;
@@ -54,16 +55,33 @@ impl Server {
             addr: config.bind,
             source,
         })?;
+        let record =
+            match &config.record {
+                Some(dir) => Some(RecordSink::start(dir, local_addr).map_err(|source| {
+                    ServeError::Record {
+                        path: dir.clone(),
+                        source,
+                    }
+                })?),
+                None => None,
+            };
+        let mut shared = Shared::new(view, config);
+        shared.record = record;
         Ok(Server {
             listener,
             local_addr,
-            shared: Arc::new(Shared::new(view, config)),
+            shared: Arc::new(shared),
         })
     }
 
     /// The address actually bound (with the real port when port 0 was asked for).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Whether `--record` captures packets, or why not (`None` when not recording).
+    pub fn record_capturing(&self) -> Option<Result<(), String>> {
+        self.shared.record.as_ref().map(|sink| sink.capturing())
     }
 
     /// The connection model this server will run.

@@ -11,7 +11,7 @@
 //!   responder, outside both drivers.
 //! - `listener` binds and runs a model and stops it; `shared` is what all connections share;
 //!   `socket` the few socket calls std lacks; `cache` the event workers' file cache;
-//!   `access_log` the log line.
+//!   `access_log` the log line; `record` writes each connection's side (`serve --record`).
 
 mod access_log;
 mod cache;
@@ -20,6 +20,7 @@ mod error;
 mod events;
 pub mod flaw;
 mod listener;
+pub mod record;
 pub mod session;
 mod shared;
 mod socket;
@@ -67,6 +68,8 @@ pub struct ServerConfig {
     pub show_requests: bool,
     /// Student bugs reproduced on purpose (`serve --flaw`); empty for the real server.
     pub flaws: flaw::Flaws,
+    /// Write each connection's transcript and packets into this folder (`serve --record`).
+    pub record: Option<PathBuf>,
     /// Where `Date` comes from: the system clock, or a fixed time in byte-exact tests.
     pub clock: fn() -> std::time::SystemTime,
     /// Test-only: a request for exactly this target panics inside its connection, to prove
@@ -106,10 +109,10 @@ pub fn default_workers() -> usize {
 }
 
 impl ServerConfig {
-    /// The connection model a run uses: flaws are reproduced in the thread model only, where
-    /// a student would have written them.
+    /// The connection model a run uses: flaws are reproduced, and connections recorded, in
+    /// the thread model only (where a student would have written them; off the fast path).
     pub fn effective_model(&self) -> Model {
-        if self.flaws.is_empty() {
+        if self.flaws.is_empty() && self.record.is_none() {
             self.model
         } else {
             Model::Threads
@@ -143,6 +146,7 @@ impl ServerConfig {
             quiet: false,
             show_requests: false,
             flaws: flaw::Flaws::default(),
+            record: None,
             clock: std::time::SystemTime::now,
             panic_on_target: None,
         }

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use super::ServerConfig;
 use super::access_log::AccessLog;
+use super::record::RecordSink;
 use crate::site::DiskView;
 
 /// Something that wakes a waiting connection or worker so it sees that the server stops.
@@ -22,6 +23,8 @@ pub(super) struct Shared {
     pub active: AtomicUsize,
     next_waker: AtomicU64,
     wakers: Mutex<HashMap<u64, Wake>>,
+    /// Where each connection is recorded (`serve --record`).
+    pub record: Option<RecordSink>,
 }
 
 /// Unregisters its waker when dropped (see [`Shared::wake_on_stop`]).
@@ -50,6 +53,7 @@ impl Shared {
             active: AtomicUsize::new(0),
             next_waker: AtomicU64::new(0),
             wakers: Mutex::new(HashMap::new()),
+            record: None,
         }
     }
 

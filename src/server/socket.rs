@@ -50,6 +50,24 @@ pub fn send_before_close(socket: &impl AsRawFd, bytes: &[u8]) -> io::Result<usiz
     }
 }
 
+/// Waits (2 ms at most) until the kernel has passed every byte written to the socket down to
+/// the network. A flawed server that sends a byte per `send()` calls it after each: on
+/// loopback, Linux would otherwise merge the bytes queued behind one not yet gone
+/// (autocorking), and the capture would not show the one segment per send a network shows.
+pub fn wait_until_sent(socket: &impl AsRawFd) {
+    /// `SIOCOUTQNSD` (linux/sockios.h): bytes written but not yet sent.
+    const SIOCOUTQNSD: libc::c_ulong = 0x894B;
+    for _ in 0..100 {
+        let mut unsent: libc::c_int = 0;
+        // SAFETY: a valid socket and a pointer to an int, as the ioctl expects.
+        let rc = unsafe { libc::ioctl(socket.as_raw_fd(), SIOCOUTQNSD as _, &mut unsent) };
+        if rc != 0 || unsent == 0 {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_micros(20));
+    }
+}
+
 /// An integer TCP option; set on a listener, accepted connections inherit it (Linux).
 pub fn set_tcp_option(socket: &impl AsRawFd, option: libc::c_int, value: libc::c_int) {
     // SAFETY: a valid socket and a pointer to an int of the size given.

@@ -82,13 +82,22 @@ fn admit(stream: TcpStream, shared: &Arc<Shared>) {
 
 /// Serves one connection until it ends; a stop wakes its blocking read.
 fn serve<R: Responder>(stream: TcpStream, peer: SocketAddr, responder: R, shared: &Shared) {
-    let _waker = stream
+    let waker = stream
         .try_clone()
         .map(|handle| shared.wake_on_stop(move || drop(handle.shutdown(Shutdown::Read))));
     let date = (shared.config.clock)();
     let env = shared.config.env(Instant::now(), &date, &shared.view);
     let session = Session::new(peer.ip(), responder, &env);
-    serve_connection(stream, session, shared);
+    let mut record = shared.record.as_ref().and_then(|sink| {
+        let local = stream.local_addr().ok()?;
+        Some(sink.connection(local, peer))
+    });
+    serve_connection(stream, session, shared, record.as_mut());
+    // The waker holds a copy of the socket: gone, the socket closes (the FIN leaves).
+    drop(waker);
+    if let Some(record) = record {
+        record.finish();
+    }
 }
 
 fn connect_to_wake(mut addr: SocketAddr) {

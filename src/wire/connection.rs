@@ -1,10 +1,14 @@
-//! A TCP connection that records every connect, write, read and close into a [`Transcript`].
+//! A TCP connection that records every connect, write, read and close into a [`Transcript`],
+//! and its TCP segments ([`Packets`](super::packets::Packets)): captured, or reconstructed.
 
 use std::fmt;
 use std::io::{self, ErrorKind, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
+use super::dial::{CLOSE_GRACE, Capturing, Dialled, NotDialled, connect_to_any, resolve};
+use super::packets::capture::{Capture, NoCapture, unix_now_us};
+use super::packets::reconstruct::{Assumed, LOOPBACK_MSS, reconstruct};
 use super::transcript::{Event, EventKind, Transcript};
 
 /// Bytes asked of the kernel per read.
@@ -73,24 +77,56 @@ pub enum Received {
 pub struct RecordingStream {
     stream: TcpStream,
     started: Instant,
+    /// The same moment on the wall clock, for the packets' times.
+    started_unix_us: u64,
+    /// The capture of this connection's packets, or why there is none.
+    capture: Result<Capture, NoCapture>,
     transcript: Transcript,
 }
 
 impl RecordingStream {
-    /// Connects to `host:port` (IPv4, IPv6 or a name), trying each address in turn.
+    /// Connects to `host:port` (IPv4, IPv6 or a name), trying each address in turn, and
+    /// captures the packets when allowed.
+    // The transcript of a failed attempt is the point of the error (probe prints it).
+    #[allow(clippy::result_large_err)]
     pub fn connect(
         host: &str,
         port: u16,
         timeout: Duration,
     ) -> Result<RecordingStream, (ConnectError, Transcript)> {
+        RecordingStream::connect_with(host, port, timeout, Capturing::WhenAllowed)
+    }
+
+    /// As [`connect`](Self::connect), capturing the packets or not as `capturing` says.
+    // The transcript of a failed attempt is the point of the error (probe prints it).
+    #[allow(clippy::result_large_err)]
+    pub fn connect_with(
+        host: &str,
+        port: u16,
+        timeout: Duration,
+        capturing: Capturing,
+    ) -> Result<RecordingStream, (ConnectError, Transcript)> {
         let started = Instant::now();
+        let started_unix_us = unix_now_us();
         let mut transcript = Transcript::new(display_target(host, port));
         let connected = match resolve(host, port) {
-            Ok(addrs) => connect_to_any(host, addrs, timeout).map_err(|e| ("connecting", e)),
-            Err(error) => Err(("resolving", error)),
+            Ok(addrs) => connect_to_any(host, addrs, timeout, capturing, started_unix_us)
+                .map_err(|e| ("connecting", e)),
+            Err(error) => Err((
+                "resolving",
+                NotDialled {
+                    error,
+                    packets: None,
+                    no_capture: None,
+                },
+            )),
         };
         match connected {
-            Ok((stream, addr)) => {
+            Ok(Dialled {
+                stream,
+                addr,
+                capture,
+            }) => {
                 let local = stream
                     .local_addr()
                     .map(|a| a.to_string())
@@ -107,19 +143,28 @@ impl RecordingStream {
                 Ok(RecordingStream {
                     stream,
                     started,
+                    started_unix_us,
+                    capture,
                     transcript,
                 })
             }
-            Err((during, error)) => {
+            Err((during, not)) => {
                 record(
                     &mut transcript,
                     started,
                     EventKind::Error {
                         during: during.into(),
-                        message: error.to_string(),
+                        message: not.error.to_string(),
                     },
                 );
-                Err((error, transcript))
+                let why = not.no_capture.unwrap_or(NoCapture::NotLoopback);
+                transcript.packets = Some(not.packets.unwrap_or_else(|| {
+                    Box::new(reconstruct(
+                        &transcript,
+                        &assumed(LOOPBACK_MSS, started_unix_us, &why),
+                    ))
+                }));
+                Err((not.error, transcript))
             }
         }
     }
@@ -254,16 +299,68 @@ impl RecordingStream {
         data_segments_in(&self.stream)
     }
 
-    /// Closes the socket and returns the whole transcript.
+    /// Closes the socket and returns the whole transcript, with its packets: those captured
+    /// until the close was complete on the wire, or else reconstructed from the events.
     pub fn close(mut self) -> Transcript {
         self.transcript.data_segments_received = self.data_segments_received();
+        let mss = max_segment_size(&self.stream).unwrap_or(LOOPBACK_MSS);
         self.record(EventKind::Close);
-        self.transcript
+        let RecordingStream {
+            stream,
+            started_unix_us,
+            capture,
+            mut transcript,
+            ..
+        } = self;
+        drop(stream);
+        let (captured, why) = match capture {
+            Ok(capture) => (
+                capture.finish(CLOSE_GRACE),
+                NoCapture::Failed("the capture saw no packet of this connection".into()),
+            ),
+            Err(why) => (None, why),
+        };
+        transcript.packets = Some(Box::new(
+            match captured.filter(|p| !p.segments.is_empty()) {
+                Some(packets) => packets,
+                None => reconstruct(&transcript, &assumed(mss, started_unix_us, &why)),
+            },
+        ));
+        transcript
     }
+}
+
+fn assumed(mss: u32, started_unix_us: u64, why: &NoCapture) -> Assumed {
+    Assumed {
+        mss,
+        started_unix_us,
+        why: why.why(),
+    }
+}
+
+/// The MSS the connection advertised (`TCP_INFO`), for a reconstruction: `TCP_MAXSEG`
+/// would give the current one, which Linux bounds by half the peer's window.
+#[cfg(target_os = "linux")]
+fn max_segment_size(stream: &TcpStream) -> Option<u32> {
+    tcp_info(stream)
+        .map(|info| info.tcpi_advmss)
+        .filter(|mss| *mss > 0)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn max_segment_size(_stream: &TcpStream) -> Option<u32> {
+    None
 }
 
 #[cfg(target_os = "linux")]
 fn data_segments_in(stream: &TcpStream) -> Option<u32> {
+    let info = tcp_info(stream)?;
+    Some(info.tcpi_data_segs_in)
+}
+
+/// The kernel's `TCP_INFO` of the connection, when it gives all of it up to the fields read.
+#[cfg(target_os = "linux")]
+fn tcp_info(stream: &TcpStream) -> Option<libc::tcp_info> {
     use std::os::fd::AsRawFd;
     // SAFETY: getsockopt writes at most `len` bytes into a zeroed tcp_info, which is plain data.
     unsafe {
@@ -277,56 +374,13 @@ fn data_segments_in(stream: &TcpStream) -> Option<u32> {
             &mut len,
         );
         (rc == 0 && len as usize >= std::mem::offset_of!(libc::tcp_info, tcpi_data_segs_in) + 4)
-            .then_some(info.tcpi_data_segs_in)
+            .then_some(info)
     }
 }
 
 #[cfg(not(target_os = "linux"))]
 fn data_segments_in(_stream: &TcpStream) -> Option<u32> {
     None
-}
-
-/// The addresses `host` resolves to (an IPv6 literal may come in brackets).
-fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, ConnectError> {
-    let host_for_lookup = host.trim_start_matches('[').trim_end_matches(']');
-    match (host_for_lookup, port).to_socket_addrs() {
-        Ok(addrs) => Ok(addrs.collect()),
-        Err(error) => Err(ConnectError::Resolve {
-            host: host.to_string(),
-            message: error.to_string(),
-        }),
-    }
-}
-
-/// The first of `addrs` that accepts a connection, or why the last one did not.
-fn connect_to_any(
-    host: &str,
-    addrs: Vec<SocketAddr>,
-    timeout: Duration,
-) -> Result<(TcpStream, SocketAddr), ConnectError> {
-    let mut last = None;
-    for addr in addrs {
-        match TcpStream::connect_timeout(&addr, timeout) {
-            Ok(stream) => return Ok((stream, addr)),
-            Err(error) => {
-                last = Some(match error.kind() {
-                    ErrorKind::ConnectionRefused => ConnectError::Refused { addr },
-                    ErrorKind::TimedOut | ErrorKind::WouldBlock => ConnectError::TimedOut {
-                        addr,
-                        after: timeout,
-                    },
-                    _ => ConnectError::Other {
-                        addr: addr.to_string(),
-                        error,
-                    },
-                });
-            }
-        }
-    }
-    Err(last.unwrap_or(ConnectError::Resolve {
-        host: host.to_string(),
-        message: "no addresses".into(),
-    }))
 }
 
 fn record(transcript: &mut Transcript, started: Instant, kind: EventKind) {

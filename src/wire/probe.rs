@@ -4,9 +4,13 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::analysis::{Analysis, Ending, Finding, Severity, analyse, tiny_sends};
+use super::analysis::{
+    Analysis, Ending, Finding, Severity, analyse, tiny_segments_captured, tiny_sends,
+};
 use super::connection::{ConnectError, Received, RecordingStream, display_target};
+use super::dial::Capturing;
 use super::message;
+use super::packets::Direction;
 use super::request::{connection_field, request_head};
 use super::transcript::Transcript;
 
@@ -35,6 +39,8 @@ pub struct ProbeConfig {
     pub timeout: Duration,
     /// After the last complete response, how long to wait for stray bytes or the close.
     pub linger: Duration,
+    /// Whether to capture the packets (else they are reconstructed).
+    pub capturing: Capturing,
 }
 
 impl ProbeConfig {
@@ -52,6 +58,7 @@ impl ProbeConfig {
             pause: Duration::from_millis(20),
             timeout: Duration::from_secs(5),
             linger: Duration::from_millis(250),
+            capturing: Capturing::WhenAllowed,
         }
     }
 
@@ -130,8 +137,11 @@ pub struct ProbeReport {
 }
 
 /// Connects, sends, reads, and analyses. `Err` when no connection could be made.
+// The transcript of a failed attempt is the point of the error (probe prints it).
+#[allow(clippy::result_large_err)]
 pub fn probe(config: &ProbeConfig) -> Result<ProbeReport, (ConnectError, Transcript)> {
-    let mut connection = RecordingStream::connect(&config.host, config.port, config.timeout)?;
+    let mut connection =
+        RecordingStream::connect_with(&config.host, config.port, config.timeout, config.capturing)?;
     let mut pending: Vec<u8> = Vec::new();
     let mut exchanges = Vec::new();
     let repeat = config.repeat.max(1);
@@ -150,6 +160,7 @@ pub fn probe(config: &ProbeConfig) -> Result<ProbeReport, (ConnectError, Transcr
         kept_open_after_close(last, connection.transcript().peer_closed(), config.linger);
     }
     let transcript = connection.close();
+    proven_from_segments(&transcript, &mut exchanges);
     if exchanges[0].response.is_empty() && exchanges[0].ending == Ending::TimedOut {
         answered_after_half_close(config, &mut exchanges[0]);
     }
@@ -159,6 +170,23 @@ pub fn probe(config: &ProbeConfig) -> Result<ProbeReport, (ConnectError, Transcr
         exchanges,
         transcript,
     })
+}
+
+/// With captured segments, whether each response went out in tiny segments is proven from
+/// them, in place of what the reads and the kernel's segment count suggested.
+fn proven_from_segments(transcript: &Transcript, exchanges: &mut [Exchange]) {
+    let Some(packets) = transcript.packets.as_ref().filter(|p| p.is_captured()) else {
+        return;
+    };
+    let mut offset = 0u64;
+    for exchange in exchanges {
+        let end = offset + exchange.response.len() as u64;
+        let sizes = packets.data_sizes_within(Direction::ToClient, offset, end);
+        offset = end;
+        let findings = &mut exchange.analysis.findings;
+        findings.retain(|f| f.id != "byte-per-send");
+        findings.extend(tiny_segments_captured(&sizes));
+    }
 }
 
 /// The request asked for the close (`Connection: close`, or HTTP/1.0 without keep-alive) and
@@ -202,7 +230,8 @@ fn closed_after_keep_alive(previous: &Exchange, next: &mut Exchange) {
 /// Nothing came back: a second connection sends the same request and half-closes; an answer
 /// then means the server reads until the client closes.
 fn answered_after_half_close(config: &ProbeConfig, first: &mut Exchange) {
-    let Ok(mut connection) = RecordingStream::connect(&config.host, config.port, config.timeout)
+    let Ok(mut connection) =
+        RecordingStream::connect_with(&config.host, config.port, config.timeout, config.capturing)
     else {
         return;
     };

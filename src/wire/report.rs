@@ -4,7 +4,9 @@
 use std::fmt::Write;
 
 use super::analysis::{Analysis, Severity};
+use super::packets::ladder;
 use super::probe::ProbeReport;
+use super::transcript::Transcript;
 use crate::render::{hexdump, visible};
 
 /// Which views of the response to print.
@@ -104,6 +106,26 @@ pub fn render(report: &ProbeReport, format: Format, style: Style) -> String {
     }
     let _ = writeln!(out, "{}", style.heading("transcript (times since connect)"));
     out.push_str(&indent(&report.transcript.summary(true)));
+    out
+}
+
+/// The TCP segments of a conversation as a ladder, under its heading; nothing when it has
+/// none.
+pub fn render_packets(transcript: &Transcript, style: Style) -> String {
+    let Some(packets) = &transcript.packets else {
+        return String::new();
+    };
+    let heading = if packets.is_captured() {
+        "packets (times since the connection attempt)"
+    } else {
+        "packets — RECONSTRUCTED, not captured"
+    };
+    let mut out = format!("{}\n", style.heading(heading));
+    out.push_str(&indent(&ladder::render(
+        packets,
+        transcript.recorded_by,
+        true,
+    )));
     out
 }
 

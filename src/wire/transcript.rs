@@ -7,6 +7,7 @@ use std::fmt::Write;
 
 use serde::{Deserialize, Serialize};
 
+use super::packets::Packets;
 use crate::render::{hexdump, visible};
 
 /// Which end of the connection recorded a transcript. `Write` is always what the recorder
@@ -38,6 +39,9 @@ pub struct Transcript {
     /// TCP segments with data that arrived from the server (Linux `TCP_INFO`), when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_segments_received: Option<u32>,
+    /// The TCP segments of the conversation: captured, or reconstructed from the events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packets: Option<Box<Packets>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,6 +129,7 @@ impl Transcript {
             recorded_by: Side::Client,
             events: Vec::new(),
             data_segments_received: None,
+            packets: None,
         }
     }
 

@@ -16,10 +16,18 @@ use crate::http::explain::explain_incomplete_head;
 use crate::respond::{Outcome, respond, timeout_response};
 use crate::server::session::encode;
 use crate::site::MemoryView;
+use crate::wire::packets::capture::{NoCapture, unix_now_us};
+use crate::wire::packets::reconstruct::{Assumed, LOOPBACK_MSS, reconstruct};
+use crate::wire::packets::watch::ServerCapture;
 use crate::wire::transcript::{Event, EventKind, Transcript};
 
 /// How long a request head may take to arrive (short: the seed's client never ends it).
 pub const HEAD_WAIT: Duration = Duration::from_millis(1500);
+/// The capture of the stage's conversations, or why there is none.
+type Capturing = Result<Arc<ServerCapture>, NoCapture>;
+
+/// After a connection's close, how long its capture may wait for the close on the wire.
+const CLOSE_GRACE: Duration = Duration::from_millis(50);
 /// How long a kept-alive connection is held open for the client to close it.
 pub const HOLD: Duration = Duration::from_secs(3);
 
@@ -45,13 +53,15 @@ impl Stage {
     pub fn start(scenario: Scenario, site: Arc<MemoryView>) -> std::io::Result<Stage> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let port = listener.local_addr()?.port();
+        // The client's segments, captured from each SYN on when permitted.
+        let capture = ServerCapture::start(listener.local_addr()?).map(Arc::new);
         listener.set_nonblocking(true)?;
         let stop = Arc::new(AtomicBool::new(false));
         let served = Arc::new(Mutex::new(Vec::new()));
         let (stop_flag, sink) = (stop.clone(), served.clone());
         let acceptor = thread::Builder::new()
             .name("httplab-stage".into())
-            .spawn(move || accept(listener, scenario, site, stop_flag, sink))?;
+            .spawn(move || accept(listener, (scenario, capture), site, stop_flag, sink))?;
         Ok(Stage {
             port,
             stop,
@@ -77,7 +87,7 @@ impl Stage {
 
 fn accept(
     listener: TcpListener,
-    scenario: Scenario,
+    (scenario, capture): (Scenario, Capturing),
     site: Arc<MemoryView>,
     stop: Arc<AtomicBool>,
     sink: Arc<Mutex<Vec<Served>>>,
@@ -86,7 +96,7 @@ fn accept(
     while !stop.load(Ordering::Acquire) {
         match listener.accept() {
             Ok((stream, _)) => {
-                let (site, sink) = (site.clone(), sink.clone());
+                let (site, sink, capture) = (site.clone(), sink.clone(), capture.clone());
                 let index = {
                     let mut served = sink.lock().unwrap_or_else(|p| p.into_inner());
                     served.push(Served::default());
@@ -95,7 +105,7 @@ fn accept(
                 if let Ok(handler) = thread::Builder::new()
                     .name("httplab-stage-conn".into())
                     .spawn(move || {
-                        let served = serve(stream, scenario, &site);
+                        let served = serve(stream, scenario, &site, capture.as_deref());
                         sink.lock().unwrap_or_else(|p| p.into_inner())[index] = served;
                     })
                 {
@@ -126,13 +136,30 @@ impl Recorder {
 
 /// Serves one connection: answers each request the scenario's way, until the client or the
 /// scenario ends it.
-fn serve(mut stream: TcpStream, scenario: Scenario, site: &MemoryView) -> Served {
+fn serve(
+    mut stream: TcpStream,
+    scenario: Scenario,
+    site: &MemoryView,
+    capture: Result<&ServerCapture, &NoCapture>,
+) -> Served {
     let local = stream
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
+    let peer = stream.peer_addr().ok();
+    // Times count from the client's SYN when it was captured, else from the accept.
+    let now_us = unix_now_us();
+    let started_unix_us = capture
+        .ok()
+        .zip(peer)
+        .and_then(|(c, peer)| c.first_seen(peer))
+        .unwrap_or(now_us);
     let mut recorder = Recorder {
-        started: Instant::now(),
+        started: Instant::now()
+            .checked_sub(Duration::from_micros(
+                now_us.saturating_sub(started_unix_us),
+            ))
+            .unwrap_or_else(Instant::now),
         transcript: Transcript::of_server(local.clone()),
     };
     let remote = stream
@@ -164,7 +191,26 @@ fn serve(mut stream: TcpStream, scenario: Scenario, site: &MemoryView) -> Served
     }
     let _ = stream.shutdown(Shutdown::Both);
     recorder.push(EventKind::Close);
+    drop(stream);
     served.transcript = recorder.transcript;
+    let captured = capture
+        .ok()
+        .zip(peer)
+        .and_then(|(c, peer)| c.take(peer, CLOSE_GRACE, started_unix_us))
+        .filter(|p| !p.segments.is_empty());
+    let packets = captured.unwrap_or_else(|| {
+        let why = match capture {
+            Ok(_) => NoCapture::Failed("the capture saw no packet of it".into()),
+            Err(why) => why.clone(),
+        };
+        let assumed = Assumed {
+            mss: LOOPBACK_MSS,
+            started_unix_us,
+            why: why.why(),
+        };
+        reconstruct(&served.transcript, &assumed)
+    });
+    served.transcript.packets = Some(Box::new(packets));
     served
 }
 

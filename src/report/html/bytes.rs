@@ -31,7 +31,7 @@ pub(super) fn evidence(out: &mut String, suite: &Suite, evidence: &Evidence) {
         out,
         "<div class=\"evidence\">\n<h4>Evidence: a conversation of {whose}</h4>\n"
     );
-    if let Some(transcript) = transcript_of(suite, evidence) {
+    if let Some(transcript) = suite.transcript_of(evidence) {
         figure(out, transcript);
     }
     let (request, response) = match suite.graded {
@@ -47,23 +47,6 @@ pub(super) fn evidence(out: &mut String, suite: &Suite, evidence: &Evidence) {
         "nothing came back",
     );
     out.push_str("</div>\n");
-}
-
-/// The recorded conversation an evidence was taken from: the silence's, or one of its
-/// check's whose bytes are the evidence's.
-fn transcript_of<'a>(suite: &'a Suite, evidence: &Evidence) -> Option<&'a Transcript> {
-    let same = |t: &&Transcript| {
-        t.client_bytes() == evidence.request && t.server_bytes() == evidence.response
-    };
-    if evidence.check.is_empty() {
-        return suite.silent.as_ref().map(|s| &s.transcript);
-    }
-    suite
-        .results
-        .iter()
-        .filter(|r| r.check.id == evidence.check)
-        .flat_map(|r| r.transcripts.iter())
-        .find(same)
 }
 
 /// One direction of an evidence: its size, its text, its hex around `focus`.

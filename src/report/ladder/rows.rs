@@ -42,6 +42,18 @@ pub(crate) enum Row {
         bytes: usize,
         first_line: String,
     },
+    /// Captured data segments: one, or a run of them one way (ACKs back between them).
+    Segments {
+        way: Way,
+        at_us: u64,
+        until_us: u64,
+        /// Flags and numbers, or what the run was.
+        head: String,
+        first_line: String,
+        bytes: usize,
+        /// Data segments it stands for.
+        count: usize,
+    },
     /// A FIN, a close or a reset: an arrow without data.
     Signal {
         way: Way,
@@ -193,7 +205,7 @@ fn fill_first_lines(transcript: &Transcript, rows: &mut [Row]) {
 }
 
 /// The first line of `bytes` as [`visible`] spells it (with its `\r\n`), cut to fit a label.
-fn first_visible_line(bytes: &[u8]) -> String {
+pub(super) fn first_visible_line(bytes: &[u8]) -> String {
     let text = visible(&bytes[..bytes.len().min(256)]);
     let line = text.lines().next().unwrap_or("");
     if line.chars().count() > LABEL_CHARS {
@@ -204,7 +216,7 @@ fn first_visible_line(bytes: &[u8]) -> String {
 }
 
 /// Past [`MAX_ROWS`], the first and last rows and one row that says what was left out.
-fn leave_out_middle(rows: Vec<Row>, counts: &[usize]) -> Vec<Row> {
+pub(super) fn leave_out_middle(rows: Vec<Row>, counts: &[usize]) -> Vec<Row> {
     if rows.len() <= MAX_ROWS {
         return rows;
     }
@@ -224,7 +236,10 @@ fn leave_out_middle(rows: Vec<Row>, counts: &[usize]) -> Vec<Row> {
 fn start_of(row: &Row) -> u64 {
     match row {
         Row::Connect { .. } => 0,
-        Row::Data { at_us, .. } | Row::Signal { at_us, .. } | Row::Note { at_us, .. } => *at_us,
+        Row::Data { at_us, .. }
+        | Row::Segments { at_us, .. }
+        | Row::Signal { at_us, .. }
+        | Row::Note { at_us, .. } => *at_us,
         Row::LeftOut { from_us, .. } => *from_us,
     }
 }

@@ -120,6 +120,11 @@ impl<R: Responder> Session<R> {
         self.phase
     }
 
+    /// The responder sends in small pieces on purpose (`--flaw byte-per-send`).
+    pub fn sends_in_pieces(&self) -> bool {
+        self.responder.send_limit().is_some()
+    }
+
     pub fn is_closed(&self) -> bool {
         self.phase == Phase::Closed
     }

@@ -15,7 +15,7 @@ use body::framing;
 use findings::Notes;
 pub use findings::{Analysis, Ending, Finding, Severity};
 use head::{fields, line_ends, status_line};
-pub use segments::{in_tiny_segments, tiny_sends};
+pub use segments::{in_tiny_segments, tiny_segments_captured, tiny_sends};
 pub use status_line::StatusLine;
 
 /// Analyses the bytes received for one response. `bytes` may run past the response (what

@@ -43,9 +43,57 @@ pub fn tiny_sends(read_sizes: &[usize], segments: Option<u32>, bytes: usize) -> 
     })
 }
 
+/// The same fault proven from the captured data segments of one response (`sizes`, in
+/// order): "245 data segments of 1 byte". `None` when the segments are not tiny.
+pub fn tiny_segments_captured(sizes: &[usize]) -> Option<Finding> {
+    let count = sizes.len();
+    let bytes: usize = sizes.iter().sum();
+    if count == 0 || !in_tiny_segments(count as u32, bytes) {
+        return None;
+    }
+    let ones = sizes.iter().filter(|s| **s == 1).count();
+    let shape = if ones == count {
+        format!("{count} data segments of 1 byte")
+    } else {
+        let largest = sizes.iter().max().copied().unwrap_or(0);
+        format!(
+            "{count} data segments of {} on average ({ones} of 1 byte, the largest {})",
+            plural_bytes(bytes / count),
+            plural_bytes(largest)
+        )
+    };
+    Some(Finding {
+        severity: Severity::Warning,
+        id: "byte-per-send",
+        message: format!(
+            "the response ({}) went over the wire in {shape}, as captured: the server calls \
+             send() once per byte or per line (send the whole response with sendall)",
+            plural_bytes(bytes)
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn captured_segments_prove_one_send_per_byte() {
+        let finding = tiny_segments_captured(&[1; 245]).unwrap();
+        assert!(
+            finding
+                .message
+                .contains("(245 bytes) went over the wire in 245 data segments of 1 byte,"),
+            "{}",
+            finding.message
+        );
+        let mixed = tiny_segments_captured(&[17, 1, 1, 1, 1, 1, 1, 1, 1, 1]).unwrap();
+        assert!(mixed.message.contains(
+            "10 data segments of 2 bytes on average (9 of 1 byte, the largest 17 bytes)"
+        ));
+        assert!(tiny_segments_captured(&[245]).is_none());
+        assert!(tiny_segments_captured(&[]).is_none());
+    }
 
     #[test]
     fn many_tiny_segments_are_named_even_when_the_reads_merged_them() {
