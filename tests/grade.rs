@@ -389,6 +389,8 @@ fn a_class_is_graded_in_one_command_sandboxed() {
     }
     assert!(out.join("good/report.html").is_file());
     assert!(out.join("seed/transcripts/assignment.get.txt").is_file());
+    // The packets, captured inside the submission's namespace, as Wireshark opens them.
+    assert!(out.join("seed/transcripts/assignment.get.pcapng").is_file());
 
     // JUnit, parsed: a suite per student, a case per check, failures where the CSV says.
     let xml = std::fs::read_to_string(&junit).unwrap();

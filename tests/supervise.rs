@@ -106,7 +106,8 @@ fn a_program_that_never_listens_times_out_on_time() {
         "{outcome:?}"
     );
     assert!(waited >= Duration::from_millis(300), "{waited:?}");
-    assert!(waited < Duration::from_millis(500), "{waited:?}");
+    // On time, with room for a loaded machine (seen: 634 ms with a load of 3.8 on 2 cores).
+    assert!(waited < Duration::from_millis(1500), "{waited:?}");
     server.stop();
     assert_none_left(&mark);
 }

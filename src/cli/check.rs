@@ -12,11 +12,7 @@ use httplab::check::student_server::{ServerCommand, StudentServer};
 use httplab::check::{Docroot, SuiteConfig, Verdict};
 use httplab::report;
 use httplab::supervise;
-use httplab::wire::packets::Packets;
-use httplab::wire::packets::ladder;
-use httplab::wire::packets::pcapng::pcapng;
 use httplab::wire::report::Style;
-use httplab::wire::transcript::RenderOptions;
 
 use super::seconds;
 
@@ -386,48 +382,16 @@ fn write_file(path: &Path, text: &str) -> bool {
     }
 }
 
-/// Each check's transcripts into DIR/<id>.txt, with their packets as a ladder, and the
-/// packets as a capture beside: DIR/<id>.pcapng.
+/// Each check's transcripts and captures into DIR (see `report::record`).
 fn record(dir: &Path, suite: &Suite) -> bool {
-    if let Err(error) = std::fs::create_dir_all(dir) {
-        eprintln!("httplab: cannot create {}: {error}", dir.display());
-        return false;
-    }
-    suite.results.iter().all(|result| {
-        let id = result.check.id;
-        let text: String = result
-            .transcripts
-            .iter()
-            .map(|t| {
-                let mut text = t.render(RenderOptions::FULL);
-                if let Some(packets) = &t.packets {
-                    text.push_str(&ladder::render(packets, t.recorded_by, true));
-                }
-                text + "\n"
-            })
-            .collect();
-        let packets: Vec<&Packets> = result
-            .transcripts
-            .iter()
-            .filter_map(|t| t.packets.as_deref())
-            .collect();
-        let capture = packets.is_empty()
-            || match pcapng(&packets, &format!("httplab check: {id}")) {
-                Ok(bytes) => write_bytes(&dir.join(format!("{id}.pcapng")), &bytes),
-                Err(error) => {
-                    eprintln!("httplab: {id}: {error}");
-                    false
-                }
-            };
-        write_file(&dir.join(format!("{id}.txt")), &text) && capture
-    })
-}
-
-fn write_bytes(path: &Path, bytes: &[u8]) -> bool {
-    match std::fs::write(path, bytes) {
+    let program = match suite.graded {
+        httplab::check::suite::Graded::Server => "httplab check",
+        httplab::check::suite::Graded::Client => "httplab check-client",
+    };
+    match report::record::write_records(dir, suite, program) {
         Ok(()) => true,
         Err(error) => {
-            eprintln!("httplab: cannot write {}: {error}", path.display());
+            eprintln!("httplab: cannot record into {}: {error}", dir.display());
             false
         }
     }

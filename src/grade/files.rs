@@ -11,7 +11,6 @@ use crate::check::suite::Suite;
 use crate::report;
 use crate::supervise::Captured;
 use crate::wire::report::Style;
-use crate::wire::transcript::RenderOptions;
 
 /// `server.log` holds at most this much (the end of each stream is what explains a death).
 const LOG_BYTES: usize = 1024 * 1024;
@@ -36,13 +35,13 @@ pub fn write_student(
         text.push('\n');
         text.push_str(&report::text::render(suite, plain));
         write_reports(folder, "report", suite)?;
-        write_transcripts(&folder.join("transcripts"), suite)?;
+        report::record::write_records(&folder.join("transcripts"), suite, "httplab grade")?;
     }
     if let Some(suite) = &grade.client {
         text.push('\n');
         text.push_str(&report::text::render(suite, plain));
         write_reports(folder, "client-report", suite)?;
-        write_transcripts(&folder.join("client-transcripts"), suite)?;
+        report::record::write_records(&folder.join("client-transcripts"), suite, "httplab grade")?;
     }
     if let Some(error) = &grade.client_error {
         text.push_str(&format!("\n{error}\n"));
@@ -71,20 +70,6 @@ fn write_reports(folder: &Path, stem: &str, suite: &Suite) -> io::Result<()> {
         folder.join(format!("{stem}.html")),
         report::html::render(suite),
     )
-}
-
-/// One file per check, its conversations in full (as `check --record` writes them).
-fn write_transcripts(dir: &Path, suite: &Suite) -> io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    for result in suite.results.iter().filter(|r| !r.transcripts.is_empty()) {
-        let text: String = result
-            .transcripts
-            .iter()
-            .map(|t| t.render(RenderOptions::FULL) + "\n")
-            .collect();
-        std::fs::write(dir.join(format!("{}.txt", result.check.id)), text)?;
-    }
-    Ok(())
 }
 
 /// Each run's stdout and stderr, headed, within [`LOG_BYTES`] in all.

@@ -6,6 +6,7 @@
 pub mod html;
 pub mod json;
 mod ladder;
+pub mod record;
 pub mod text;
 pub mod verbose;
 pub mod verdict;
