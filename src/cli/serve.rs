@@ -53,6 +53,11 @@ pub struct ServeArgs {
     /// of the head that had arrived.
     #[arg(long, conflicts_with = "quiet")]
     pub show_requests: bool,
+    /// The Cache-Control of files, listings and redirects. The default, no-cache, lets a
+    /// browser keep a copy but makes it ask again on every use (a 304 when nothing changed),
+    /// so an edited file shows at once; 'max-age=60' would let it use its copy for a minute.
+    #[arg(long, default_value = "no-cache", value_name = "VALUE", value_parser = field_value)]
+    pub cache_control: String,
     /// Reproduce student bugs on purpose, to see them or to test a checker (comma-separated).
     #[arg(long = "flaw", value_name = "NAME", value_delimiter = ',', long_help = flaw_help())]
     pub flaws: Vec<Flaw>,
@@ -104,6 +109,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         return ExitCode::FAILURE;
     }
     config.flaws = Flaws::new(args.flaws.iter().copied());
+    config.rules.cache_control = args.cache_control.into();
     config.timeouts = Timeouts {
         head: args.head_timeout,
         idle: args.idle_timeout,
@@ -160,4 +166,22 @@ fn stop_on_signals(stopper: Stopper) -> std::io::Result<()> {
             }
         })?;
     Ok(())
+}
+
+/// A header field's value: visible ASCII with inner spaces or tabs (RFC 9110 §5.5), so that
+/// it cannot break the head it is written into.
+fn field_value(text: &str) -> Result<String, String> {
+    let text = text.trim_matches([' ', '\t']);
+    let valid = !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_graphic() || b == b' ' || b == b'\t');
+    if valid {
+        Ok(text.to_string())
+    } else {
+        Err(format!(
+            "'{}' is not a header field value (visible ASCII, such as no-cache or max-age=60)",
+            text.escape_debug()
+        ))
+    }
 }
