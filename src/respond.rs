@@ -49,7 +49,7 @@ pub struct Answer {
 #[derive(Clone, Debug)]
 pub struct Rules {
     pub limits: Limits,
-    /// The `Cache-Control` of files, listings and redirects (`serve --cache-control`).
+    /// The `Cache-Control` of files (`serve --cache-control`).
     /// `no-cache` by default: a browser may keep a copy but asks again on every use, with
     /// the validators it got — so an edited page shows at once, and each reload is the
     /// textbook's conditional GET, a `304` in the access log.
@@ -64,6 +64,13 @@ impl Default for Rules {
         }
     }
 }
+
+/// The `Cache-Control` of the answers httplab writes itself about a path (a folder's
+/// redirect, its listing). A 301 and a listing may be cached by default (RFC 9110 §15.1),
+/// but they have no validator to revalidate with, so `no-cache` would keep a copy that can
+/// never be used: they are not kept, and a folder that gains a file or becomes one shows at
+/// once.
+const WITHOUT_VALIDATORS: &str = "no-store";
 
 /// Answers the request at the start of `input`.
 pub fn respond<V: FileView + ?Sized>(
@@ -261,8 +268,7 @@ fn serve<V: FileView + ?Sized>(
                 body,
             )
             .with_header("Location", location)
-            // Cacheable by default (RFC 9110 §15.4.2), but a folder may become a file.
-            .with_header("Cache-Control", rules.cache_control.clone())
+            .with_header("Cache-Control", WITHOUT_VALIDATORS)
         }
         Ok(Entry::Folder) => folder(path, request, view, now, rules),
         Err(error) => view_error(path, &error, now),
@@ -286,7 +292,7 @@ fn folder<V: FileView + ?Sized>(
                 "text/html; charset=utf-8",
                 pages::listing(path, &entries),
             )
-            .with_header("Cache-Control", rules.cache_control.clone()),
+            .with_header("Cache-Control", WITHOUT_VALIDATORS),
             Err(error) => view_error(path, &error, now),
         },
         Err(error) => view_error(&index, &error, now),

@@ -150,25 +150,45 @@ fn every_file_answer_carries_the_cache_policy_and_serve_can_change_it() {
         cache_control: "max-age=60".into(),
         ..Rules::default()
     };
+    let cache_control = |request: &[u8]| {
+        let Outcome::Answer(answer) =
+            respond(request, &common::fixture_view(), common::now(), &rules)
+        else {
+            panic!("incomplete")
+        };
+        answer
+            .response
+            .header("Cache-Control")
+            .map(|v| v.into_owned())
+    };
     for request in [
         get_with("/helloWorld.html", &[]),
         get_with("/helloWorld.html", &[("If-None-Match", HELLO_TAG)]),
         get_with("/helloWorld.html", &[("Range", "bytes=1-2")]),
-        get_with("/sub", &[]),
-        get_with("/listing/", &[]),
+        get_with("/index.html", &[("Range", "bytes=1-2,4-5")]),
     ] {
-        let Outcome::Answer(answer) =
-            respond(&request, &common::fixture_view(), common::now(), &rules)
-        else {
-            panic!("incomplete")
-        };
-        assert_eq!(
-            answer.response.header("Cache-Control").as_deref(),
-            Some("max-age=60"),
-            "{}",
-            visible(&request)
-        );
+        let got = cache_control(&request);
+        assert_eq!(got.as_deref(), Some("max-age=60"), "{}", visible(&request));
     }
+    // A redirect and a listing have no validator: nothing to revalidate, so nothing kept.
+    for request in [get_with("/sub", &[]), get_with("/listing/", &[])] {
+        let got = cache_control(&request);
+        assert_eq!(got.as_deref(), Some("no-store"), "{}", visible(&request));
+    }
+}
+
+#[test]
+fn ranges_are_advertised_where_they_can_save_something() {
+    let accept_ranges = |path: &str| {
+        respond_to(&common::fixture_view(), &get_with(path, &[]))
+            .header("Accept-Ranges")
+            .map(|v| v.into_owned())
+    };
+    assert_eq!(accept_ranges("/helloWorld.html"), None);
+    assert_eq!(accept_ranges("/logo.png").as_deref(), Some("bytes"));
+    assert_eq!(accept_ranges("/index.html").as_deref(), Some("bytes"));
+    // Served all the same.
+    assert_eq!(status(&[("Range", "bytes=0-0")]), 206);
 }
 
 /// What a 206 body must be: the bytes of `file` that its Content-Range (or each part's)

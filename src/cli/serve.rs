@@ -53,7 +53,7 @@ pub struct ServeArgs {
     /// of the head that had arrived.
     #[arg(long, conflicts_with = "quiet")]
     pub show_requests: bool,
-    /// The Cache-Control of files, listings and redirects. The default, no-cache, lets a
+    /// The Cache-Control of files. The default, no-cache, lets a
     /// browser keep a copy but makes it ask again on every use (a 304 when nothing changed),
     /// so an edited file shows at once; 'max-age=60' would let it use its copy for a minute.
     #[arg(long, default_value = "no-cache", value_name = "VALUE", value_parser = field_value)]

@@ -18,6 +18,13 @@ use crate::http::{Body, FieldValue, Request, Response, Status};
 use crate::pages;
 use crate::site::{FileContent, FileData, media_type};
 
+/// `Accept-Ranges: bytes` is sent for files of this size or more. A range of a smaller file
+/// saves less than the head of the `206` that would carry it, so advertising it only invites
+/// range requests that return nearly the whole file (REDbot warns of that, `RANGE_CL_FULL`,
+/// on the 47-byte hello page). Ranges of small files are served all the same: a client may
+/// ask without being told (RFC 9110 §14.3).
+const ADVERTISE_RANGES_FROM: u64 = 512;
+
 /// A file's validators as field values, and as `http::conditional` compares them.
 struct FileValidators {
     last_modified: Option<FieldValue>,
@@ -68,6 +75,7 @@ pub(super) fn file(
     rules: &Rules,
 ) -> Response {
     let fields = FileValidators::of(&content, now);
+    let advertise_ranges = content.len >= ADVERTISE_RANGES_FROM;
     let etag_text = fields.etag.as_ref().map(FieldValue::to_text);
     let validators = Validators {
         etag: etag_text.as_deref(),
@@ -112,7 +120,9 @@ pub(super) fn file(
         RangeAnswer::Unsatisfiable => return not_satisfiable(request, content.len, now),
     };
     fields.push_to(&mut response, rules);
-    response.push_header("Accept-Ranges", "bytes");
+    if advertise_ranges {
+        response.push_header("Accept-Ranges", "bytes");
+    }
     response
 }
 
