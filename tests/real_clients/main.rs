@@ -20,6 +20,7 @@ mod common;
 mod harness;
 
 mod chromium;
+mod chromium_reload;
 mod curl;
 mod load_tools;
 mod python;
