@@ -188,14 +188,15 @@ fn one_part(reply: &Reply, file: &[u8], want: (u64, u64)) -> Result<(), String> 
     Ok(())
 }
 
-/// `(first, last)` of a range label, if it is a range of a file of `len` bytes.
+/// `(first, last)` of a range label, if it is a range of a file of `len` bytes (a server
+/// may write `/*` for the length, but never a byte past the end).
 fn label(range: Option<ContentRange>, len: usize) -> Option<(u64, u64)> {
     match range? {
         ContentRange::Range {
             first,
             last,
             complete,
-        } if complete.is_none_or(|c| c == len as u64) => Some((first, last)),
+        } if complete.is_none_or(|c| c == len as u64) && last < len as u64 => Some((first, last)),
         _ => None,
     }
 }
@@ -336,5 +337,10 @@ mod tests {
         assert_eq!(two_ranges(&reply(&head, &body), HELLO), Ok(()));
         let mislabelled = String::from_utf8_lossy(&body).replace("10-14", "11-15");
         assert!(two_ranges(&reply(&head, mislabelled.as_bytes()), HELLO).is_err());
+        // A label past the end, with the length left out, is wrong, not a panic.
+        let past = String::from_utf8_lossy(&body).replace("10-14/47", "45-49/*");
+        assert!(two_ranges(&reply(&head, past.as_bytes()), HELLO).is_err());
+        let huge = partial("bytes 0-99999/*", 15, &HELLO[..15]);
+        assert!(two_ranges(&huge, HELLO).is_err());
     }
 }

@@ -8,16 +8,16 @@ use super::range::{ByteRange, ContentRange};
 /// One piece of a body made of a file's ranges: a text written by the server, or bytes of
 /// the file.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Piece {
+pub enum BodyPiece {
     Text(Vec<u8>),
     Range(ByteRange),
 }
 
-impl Piece {
+impl BodyPiece {
     pub fn len(&self) -> u64 {
         match self {
-            Piece::Text(text) => text.len() as u64,
-            Piece::Range(range) => range.len,
+            BodyPiece::Text(text) => text.len() as u64,
+            BodyPiece::Range(range) => range.len,
         }
     }
 
@@ -49,7 +49,12 @@ pub fn content_type(boundary: &str) -> String {
 
 /// The body of a multipart answer: each range after a delimiter line and its own head
 /// (`Content-Type`, `Content-Range`), then the closing delimiter.
-pub fn layout(ranges: &[ByteRange], media_type: &str, complete: u64, boundary: &str) -> Vec<Piece> {
+pub fn layout(
+    ranges: &[ByteRange],
+    media_type: &str,
+    complete: u64,
+    boundary: &str,
+) -> Vec<BodyPiece> {
     let mut pieces = Vec::with_capacity(ranges.len() * 2 + 1);
     for (i, range) in ranges.iter().enumerate() {
         // The delimiter begins a line: after the first part, the CRLF that ends the data.
@@ -58,16 +63,18 @@ pub fn layout(ranges: &[ByteRange], media_type: &str, complete: u64, boundary: &
             "{line_end}--{boundary}\r\nContent-Type: {media_type}\r\nContent-Range: {}\r\n\r\n",
             range.content_range(complete)
         );
-        pieces.push(Piece::Text(head.into_bytes()));
-        pieces.push(Piece::Range(*range));
+        pieces.push(BodyPiece::Text(head.into_bytes()));
+        pieces.push(BodyPiece::Range(*range));
     }
-    pieces.push(Piece::Text(format!("\r\n--{boundary}--\r\n").into_bytes()));
+    pieces.push(BodyPiece::Text(
+        format!("\r\n--{boundary}--\r\n").into_bytes(),
+    ));
     pieces
 }
 
 /// One part of a multipart body, as a server sent it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Part<'a> {
+pub struct RangePart<'a> {
     /// Its `Content-Range`, when it had a valid one.
     pub content_range: Option<ContentRange>,
     pub data: &'a [u8],
@@ -95,7 +102,7 @@ pub fn boundary_of(content_type: &[u8]) -> Option<&[u8]> {
 }
 
 /// Reads a `multipart/byteranges` body: its parts in order, or what is wrong with it.
-pub fn parse<'a>(body: &'a [u8], boundary: &[u8]) -> Result<Vec<Part<'a>>, String> {
+pub fn parse<'a>(body: &'a [u8], boundary: &[u8]) -> Result<Vec<RangePart<'a>>, String> {
     let delimiter = [b"--".as_slice(), boundary].concat();
     let Some(first) = find(body, &delimiter) else {
         return Err("no boundary line: the body does not start with --boundary".into());
@@ -125,7 +132,7 @@ pub fn parse<'a>(body: &'a [u8], boundary: &[u8]) -> Result<Vec<Part<'a>>, Strin
                 parts.len() + 1
             ));
         };
-        parts.push(Part {
+        parts.push(RangePart {
             content_range: field(head, b"content-range").and_then(ContentRange::parse),
             data: &rest[data_start..data_start + data_len],
         });
@@ -168,15 +175,15 @@ mod tests {
         let mut body = Vec::new();
         for piece in &pieces {
             match piece {
-                Piece::Text(text) => body.extend_from_slice(text),
-                Piece::Range(r) => {
+                BodyPiece::Text(text) => body.extend_from_slice(text),
+                BodyPiece::Range(r) => {
                     body.extend_from_slice(&file[r.start as usize..][..r.len as usize])
                 }
             }
         }
         assert_eq!(
             body.len() as u64,
-            pieces.iter().map(Piece::len).sum::<u64>()
+            pieces.iter().map(BodyPiece::len).sum::<u64>()
         );
         let parts = parse(&body, boundary.as_bytes()).unwrap();
         assert_eq!(parts.len(), 2);

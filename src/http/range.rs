@@ -123,6 +123,9 @@ fn digits(text: &str) -> Option<u64> {
 
 /// The range a spec names in a file of `len` bytes, if it is satisfiable.
 pub fn resolve_spec(spec: RangeSpec, len: u64) -> Option<ByteRange> {
+    if len == 0 {
+        return None; // No byte to name.
+    }
     match spec {
         RangeSpec::FromTo { first, .. } if first >= len => None,
         RangeSpec::FromTo { first, last } => {

@@ -12,7 +12,7 @@ use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 
 use super::Status;
-pub use super::multipart::Piece;
+pub use super::multipart::BodyPiece;
 
 /// A header field's value. Most values need no allocation of their own: a fixed text, a
 /// number written at encoding time, or text shared with a cache (the `Date` of this second,
@@ -107,7 +107,7 @@ pub enum Body {
     File { file: File, offset: u64, len: u64 },
     /// Small texts and ranges of one open file, in order: a `multipart/byteranges` body whose
     /// file bytes stream like a whole file's.
-    FileParts { file: File, pieces: Vec<Piece> },
+    FileParts { file: File, pieces: Vec<BodyPiece> },
 }
 
 impl Body {
@@ -118,7 +118,7 @@ impl Body {
             Body::Bytes(bytes) => bytes.len() as u64,
             Body::Shared(bytes) => bytes.len() as u64,
             Body::File { len, .. } => *len,
-            Body::FileParts { pieces, .. } => pieces.iter().map(Piece::len).sum(),
+            Body::FileParts { pieces, .. } => pieces.iter().map(BodyPiece::len).sum(),
         }
     }
 
@@ -154,8 +154,8 @@ impl Body {
             Body::FileParts { file, pieces } => {
                 for piece in pieces {
                     match piece {
-                        Piece::Text(text) => out.extend_from_slice(&text),
-                        Piece::Range(range) => read_range(&file, range.start, range.len, out)?,
+                        BodyPiece::Text(text) => out.extend_from_slice(&text),
+                        BodyPiece::Range(range) => read_range(&file, range.start, range.len, out)?,
                     }
                 }
                 Ok(())

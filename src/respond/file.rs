@@ -12,7 +12,7 @@ use crate::http::conditional::{
     Precondition, Validators, evaluate, file_etag, http_date, if_range_holds,
 };
 use crate::http::date::whole_seconds;
-use crate::http::multipart::{self, Piece};
+use crate::http::multipart::{self, BodyPiece};
 use crate::http::range::{self, ByteRange, RangeAnswer};
 use crate::http::{Body, FieldValue, Request, Response, Status};
 use crate::pages;
@@ -168,7 +168,10 @@ fn multipart(
     let pieces = multipart::layout(ranges, &media_type.to_text(), content.len, &boundary);
     let mut response = base(Status::PARTIAL_CONTENT, now);
     response.push_header("Content-Type", multipart::content_type(&boundary));
-    response.push_header("Content-Length", pieces.iter().map(Piece::len).sum::<u64>());
+    response.push_header(
+        "Content-Length",
+        pieces.iter().map(BodyPiece::len).sum::<u64>(),
+    );
     response.body = match content.data {
         FileData::Shared(bytes) => Body::Bytes(in_memory(&bytes, pieces)),
         FileData::Disk(file) => Body::FileParts { file, pieces },
@@ -177,12 +180,12 @@ fn multipart(
 }
 
 /// The pieces of a multipart body of a file already in memory, joined.
-fn in_memory(bytes: &Arc<[u8]>, pieces: Vec<Piece>) -> Vec<u8> {
+fn in_memory(bytes: &Arc<[u8]>, pieces: Vec<BodyPiece>) -> Vec<u8> {
     let mut body = Vec::with_capacity(pieces.iter().map(|p| p.len() as usize).sum());
     for piece in pieces {
         match piece {
-            Piece::Text(text) => body.extend_from_slice(&text),
-            Piece::Range(range) => body.extend_from_slice(slice(bytes, range)),
+            BodyPiece::Text(text) => body.extend_from_slice(&text),
+            BodyPiece::Range(range) => body.extend_from_slice(slice(bytes, range)),
         }
     }
     body

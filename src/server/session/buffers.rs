@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::fs::File;
 
 use super::StreamedFile;
-use crate::http::multipart::Piece;
+use crate::http::multipart::BodyPiece;
 use crate::server::access_log::LogRecord;
 
 /// A connection's first receive buffer; it doubles as needed, up to the bound the session gives.
@@ -102,7 +102,7 @@ pub(super) struct FileBody {
     pub(super) offset: u64,
     pub(super) remaining: u64,
     /// After this range: texts (queued as bytes when their turn comes) and more ranges.
-    pub(super) after: VecDeque<Piece>,
+    pub(super) after: VecDeque<BodyPiece>,
 }
 
 /// An access-log record waiting for its response to go out.
@@ -185,13 +185,13 @@ impl Output {
         };
         while let Some(piece) = body.after.pop_front() {
             match piece {
-                Piece::Text(text) => self.bytes.extend_from_slice(&text),
-                Piece::Range(range) if range.len > 0 => {
+                BodyPiece::Text(text) => self.bytes.extend_from_slice(&text),
+                BodyPiece::Range(range) if range.len > 0 => {
                     body.offset = range.start;
                     body.remaining = range.len;
                     return;
                 }
-                Piece::Range(_) => {}
+                BodyPiece::Range(_) => {}
             }
         }
         self.file = None;

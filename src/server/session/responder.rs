@@ -6,7 +6,7 @@
 use std::fs::File;
 
 use super::Env;
-use crate::http::multipart::Piece;
+use crate::http::multipart::BodyPiece;
 use crate::http::range::ByteRange;
 use crate::http::response::read_range;
 use crate::http::{Body, Response};
@@ -22,13 +22,13 @@ const COALESCE_LIMIT: u64 = 64 * 1024;
 #[derive(Debug)]
 pub struct StreamedFile {
     pub file: File,
-    pub pieces: Vec<Piece>,
+    pub pieces: Vec<BodyPiece>,
 }
 
 impl StreamedFile {
     /// The bytes it puts on the wire.
     pub fn len(&self) -> u64 {
-        self.pieces.iter().map(Piece::len).sum()
+        self.pieces.iter().map(BodyPiece::len).sum()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -92,7 +92,7 @@ pub fn encode(response: Response, out: &mut Vec<u8>) -> Encoded {
     let streamed = match response.body {
         Body::File { file, offset, len } => StreamedFile {
             file,
-            pieces: vec![Piece::Range(ByteRange { start: offset, len })],
+            pieces: vec![BodyPiece::Range(ByteRange { start: offset, len })],
         },
         Body::FileParts { file, pieces } => StreamedFile { file, pieces },
         in_memory => {
@@ -104,8 +104,8 @@ pub fn encode(response: Response, out: &mut Vec<u8>) -> Encoded {
         .pieces
         .iter()
         .map(|piece| match piece {
-            Piece::Range(range) => range.len,
-            Piece::Text(_) => 0,
+            BodyPiece::Range(range) => range.len,
+            BodyPiece::Text(_) => 0,
         })
         .sum();
     if from_disk > COALESCE_LIMIT {
@@ -125,8 +125,8 @@ pub fn encode(response: Response, out: &mut Vec<u8>) -> Encoded {
 fn copy_pieces(streamed: &StreamedFile, out: &mut Vec<u8>) -> std::io::Result<()> {
     for piece in &streamed.pieces {
         match piece {
-            Piece::Text(text) => out.extend_from_slice(text),
-            Piece::Range(range) => read_range(&streamed.file, range.start, range.len, out)?,
+            BodyPiece::Text(text) => out.extend_from_slice(text),
+            BodyPiece::Range(range) => read_range(&streamed.file, range.start, range.len, out)?,
         }
     }
     Ok(())

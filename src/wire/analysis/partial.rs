@@ -108,7 +108,7 @@ fn partial_content(head: &[u8], body: &[u8], content_range: Option<&[u8]>, notes
     }
 }
 
-fn part_is_labelled(part: &multipart::Part) -> bool {
+fn part_is_labelled(part: &multipart::RangePart) -> bool {
     part.content_range
         .and_then(|range| range.part_len())
         .is_some_and(|len| len == part.data.len() as u64)
