@@ -207,7 +207,8 @@ impl Response {
     pub fn new(status: Status) -> Response {
         Response {
             status,
-            headers: Vec::with_capacity(8),
+            // A file's 200 has up to nine fields (with ETag, Cache-Control, Accept-Ranges).
+            headers: Vec::with_capacity(10),
             body: Body::Empty,
             why: None,
         }

@@ -34,14 +34,15 @@ struct FileValidators {
 }
 
 impl FileValidators {
-    fn of(content: &FileContent, now: &At) -> FileValidators {
-        // Never later than Date (RFC 9110 §8.8.2.1); the view's ready-made text when it has one.
+    /// Takes the view's ready-made texts out of `content` (no copy), or makes them.
+    fn take_from(content: &mut FileContent, now: &At) -> FileValidators {
+        // Never later than Date (RFC 9110 §8.8.2.1).
         let modified = content.modified.map(|m| whole_seconds(m.min(now.time)));
-        let last_modified = match (content.modified, &content.last_modified) {
-            (Some(m), Some(text)) if m <= now.time => Some(text.clone()),
+        let last_modified = match (content.modified, content.last_modified.take()) {
+            (Some(m), Some(text)) if m <= now.time => Some(text),
             _ => modified.map(|m| FieldValue::Owned(httpdate::fmt_http_date(m))),
         };
-        let etag = content.etag.clone().or_else(|| {
+        let etag = content.etag.take().or_else(|| {
             content
                 .modified
                 .map(|m| FieldValue::Owned(file_etag(content.len, m)))
@@ -55,56 +56,72 @@ impl FileValidators {
 
     /// `Last-Modified`, `ETag` and `Cache-Control`: what a `200`, a `206` and a `304` of the
     /// same file all carry (RFC 9110 §15.4.5).
-    fn push_to(&self, response: &mut Response, rules: &Rules) {
-        if let Some(last_modified) = &self.last_modified {
-            response.push_header("Last-Modified", last_modified.clone());
+    fn push_to(self, response: &mut Response, rules: &Rules) {
+        if let Some(last_modified) = self.last_modified {
+            response.push_header("Last-Modified", last_modified);
         }
-        if let Some(etag) = &self.etag {
-            response.push_header("ETag", etag.clone());
+        if let Some(etag) = self.etag {
+            response.push_header("ETag", etag);
         }
         response.push_header("Cache-Control", rules.cache_control.clone());
     }
 }
 
-/// `200` with the file, or what its conditional fields and `Range` ask for.
-pub(super) fn file(
-    name: &[u8],
-    content: FileContent,
-    request: &Request<'_>,
-    now: &At,
-    rules: &Rules,
-) -> Response {
-    let fields = FileValidators::of(&content, now);
-    let advertise_ranges = content.len >= ADVERTISE_RANGES_FROM;
-    let etag_text = fields.etag.as_ref().map(FieldValue::to_text);
+/// What the conditional fields and `Range` decide, in RFC 9110 §13.2.2's order.
+enum Decision {
+    NotModified,
+    Failed(&'static str),
+    Send(RangeAnswer),
+}
+
+fn decide(fields: &FileValidators, request: &Request<'_>, now: &At, len: u64) -> Decision {
+    if request.conditions.is_empty() {
+        return Decision::Send(RangeAnswer::Whole); // A plain GET: nothing to evaluate.
+    }
+    let etag = fields.etag.as_ref().map(FieldValue::to_text);
     let validators = Validators {
-        etag: etag_text.as_deref(),
+        etag: etag.as_deref(),
         last_modified: fields.modified,
         now: now.time,
     };
     match evaluate(&request.conditions, &validators) {
         Precondition::Proceed => {}
-        Precondition::NotModified => {
+        Precondition::NotModified => return Decision::NotModified,
+        Precondition::Failed(field) => return Decision::Failed(field),
+    }
+    Decision::Send(match request.conditions.range {
+        // Ranges are defined for GET only (RFC 9110 §14.2); If-Range may void them.
+        Some(range) if request.method == "GET" => match request.conditions.if_range {
+            Some(if_range) if !if_range_holds(if_range, &validators) => RangeAnswer::Whole,
+            _ => range::resolve(range, len),
+        },
+        _ => RangeAnswer::Whole,
+    })
+}
+
+/// `200` with the file, or what its conditional fields and `Range` ask for.
+pub(super) fn file(
+    name: &[u8],
+    mut content: FileContent,
+    request: &Request<'_>,
+    now: &At,
+    rules: &Rules,
+) -> Response {
+    let fields = FileValidators::take_from(&mut content, now);
+    let answer = match decide(&fields, request, now, content.len) {
+        Decision::Send(answer) => answer,
+        Decision::NotModified => {
             let mut response = base(Status::NOT_MODIFIED, now);
             fields.push_to(&mut response, rules);
             return response;
         }
-        Precondition::Failed(field) => {
-            return precondition_failed(field, request, &fields, now);
-        }
-    }
+        Decision::Failed(field) => return precondition_failed(field, request, &fields, now),
+    };
+    let advertise_ranges = content.len >= ADVERTISE_RANGES_FROM;
     let media_type = content
         .media_type
-        .clone()
+        .take()
         .unwrap_or_else(|| media_type(name));
-    let answer = match request.conditions.range {
-        // Ranges are defined for GET only (RFC 9110 §14.2); If-Range may void them.
-        Some(range) if request.method == "GET" => match request.conditions.if_range {
-            Some(if_range) if !if_range_holds(if_range, &validators) => RangeAnswer::Whole,
-            _ => range::resolve(range, content.len),
-        },
-        _ => RangeAnswer::Whole,
-    };
     let mut response = match answer {
         RangeAnswer::Whole => {
             let mut response = base(Status::OK, now);
@@ -115,7 +132,10 @@ pub(super) fn file(
         }
         RangeAnswer::Partial(ranges) => match ranges.as_slice() {
             [one] => one_range(*one, content, media_type, now),
-            _ => multipart(&ranges, content, &media_type, validators.etag, now),
+            _ => {
+                let etag = fields.etag.as_ref().map(FieldValue::to_text);
+                multipart(&ranges, content, &media_type, etag.as_deref(), now)
+            }
         },
         RangeAnswer::Unsatisfiable => return not_satisfiable(request, content.len, now),
     };

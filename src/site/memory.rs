@@ -64,7 +64,7 @@ impl MemoryView {
         let name = path.rsplit('/').next().unwrap_or_default().as_bytes();
         let bytes: Arc<[u8]> = Arc::from(bytes.into());
         let node = Node::File {
-            etag: FieldValue::Owned(file_etag(bytes.len() as u64, modified)),
+            etag: FieldValue::Shared(file_etag(bytes.len() as u64, modified).into()),
             bytes,
             modified,
             media_type: media_type(name),
