@@ -3,7 +3,7 @@
 //!
 //! - [`http`]: the protocol, pure (request parsing, response encoding).
 //! - [`site`]: the read-only filesystem view a server answers from.
-//! - [`respond`]: the core, `respond(bytes, &view, now, &limits) -> Outcome`.
+//! - [`respond`]: the core, `respond(bytes, &view, now, &rules) -> Outcome`.
 //! - [`pages`]: the small HTML and text bodies `respond` writes (404, listings, refusals).
 //! - [`server`]: `httplab serve`: the per-connection session (pure) and its two drivers.
 //! - [`render`]: bytes made readable (visible CR/LF, hex dumps).
@@ -28,4 +28,4 @@ pub mod site;
 pub mod supervise;
 pub mod wire;
 
-pub use respond::{Answer, Outcome, respond};
+pub use respond::{Answer, Outcome, Rules, respond};

@@ -1,22 +1,25 @@
 //! THE core: request bytes + a read-only view of the site + the time → the response.
 //!
 //! [`respond`] is pure in the sense that matters for testing: everything it depends on is an
-//! argument (the bytes received so far, the [`FileView`], `now` for the `Date` field, the
-//! limits), it keeps no state and reads no clock. The socket layer calls it with whatever
+//! argument (the bytes received so far, the [`FileView`] with each file's length and
+//! modification time, `now` for the `Date` field, the [`Rules`]), it keeps no state and reads
+//! no clock. What a file's answer is — validators, the conditional GET, ranges — is in
+//! `file.rs`. The socket layer calls it with whatever
 //! bytes it has; the [`Outcome`] says "need more bytes" or gives the response, how many input
 //! bytes the request took, how many body bytes to throw away, and whether to close.
+
+mod file;
 
 use std::time::SystemTime;
 
 use crate::http::{FieldValue, Now};
 
-use crate::http::date::whole_seconds;
 use crate::http::explain::{explain_refusal, explain_target};
 use crate::http::method::{self, MethodKind};
 use crate::http::request::{self, Framing, Limits, Parsed, Request, RequestError, Version};
 use crate::http::{Body, Response, Status};
 use crate::pages;
-use crate::site::{Entry, FileContent, FileData, FileView, SitePath, ViewError, media_type};
+use crate::site::{Entry, FileView, SitePath, ViewError};
 
 /// What to do with the bytes received so far.
 #[derive(Debug)]
@@ -42,13 +45,41 @@ pub struct Answer {
     pub client_done: bool,
 }
 
+/// How a server is configured to answer: the bounds on a request, and its cache policy.
+#[derive(Clone, Debug)]
+pub struct Rules {
+    pub limits: Limits,
+    /// The `Cache-Control` of files (`serve --cache-control`).
+    /// `no-cache` by default: a browser may keep a copy but asks again on every use, with
+    /// the validators it got — so an edited page shows at once, and each reload is the
+    /// textbook's conditional GET, a `304` in the access log.
+    pub cache_control: FieldValue,
+}
+
+impl Default for Rules {
+    fn default() -> Rules {
+        Rules {
+            limits: Limits::default(),
+            cache_control: FieldValue::Static("no-cache"),
+        }
+    }
+}
+
+/// The `Cache-Control` of the answers httplab writes itself about a path (a folder's
+/// redirect, its listing). A 301 and a listing may be cached by default (RFC 9110 §15.1),
+/// but they have no validator to revalidate with, so `no-cache` would keep a copy that can
+/// never be used: they are not kept, and a folder that gains a file or becomes one shows at
+/// once.
+const WITHOUT_VALIDATORS: &str = "no-store";
+
 /// Answers the request at the start of `input`.
 pub fn respond<V: FileView + ?Sized>(
     input: &[u8],
     view: &V,
     now: impl Now,
-    limits: &Limits,
+    rules: &Rules,
 ) -> Outcome {
+    let limits = &rules.limits;
     let now = At {
         time: now.time(),
         date: now.date(),
@@ -64,7 +95,7 @@ pub fn respond<V: FileView + ?Sized>(
             }
             Outcome::Answer(answer)
         }
-        Parsed::Complete(request) => Outcome::Answer(answer(&request, view, now, limits)),
+        Parsed::Complete(request) => Outcome::Answer(answer(&request, view, now, rules)),
     }
 }
 
@@ -131,8 +162,9 @@ fn answer<V: FileView + ?Sized>(
     request: &Request<'_>,
     view: &V,
     now: &At,
-    limits: &Limits,
+    rules: &Rules,
 ) -> Answer {
+    let limits = &rules.limits;
     let consumed = request.head_len;
     let is_head = request.method == "HEAD";
     let refuse = |mut response: Response| {
@@ -178,7 +210,7 @@ fn answer<V: FileView + ?Sized>(
         Framing::Length(_) | Framing::Chunked => (0, true),
     };
     let keep_alive = request.wants_persistence() && !body_forces_close;
-    let mut response = serve(&path, request, view, now);
+    let mut response = serve(&path, request, view, now, rules);
     match (keep_alive, request.version) {
         (false, _) => response.push_header("Connection", "close"),
         (true, Version::Http10) => response.push_header("Connection", "keep-alive"),
@@ -216,10 +248,11 @@ fn serve<V: FileView + ?Sized>(
     request: &Request<'_>,
     view: &V,
     now: &At,
+    rules: &Rules,
 ) -> Response {
     match view.open(path) {
         Ok(Entry::File(_)) if path.has_trailing_slash() => not_found(path, now),
-        Ok(Entry::File(content)) => file(path.file_name(), content, request, now),
+        Ok(Entry::File(content)) => file::file(path.file_name(), content, request, now, rules),
         Ok(Entry::Folder) if !path.has_trailing_slash() => {
             let mut location = path.as_folder().to_href();
             // The query goes along; a fragment ends the target before anything after it.
@@ -235,8 +268,9 @@ fn serve<V: FileView + ?Sized>(
                 body,
             )
             .with_header("Location", location)
+            .with_header("Cache-Control", WITHOUT_VALIDATORS)
         }
-        Ok(Entry::Folder) => folder(path, request, view, now),
+        Ok(Entry::Folder) => folder(path, request, view, now, rules),
         Err(error) => view_error(path, &error, now),
     }
 }
@@ -247,16 +281,18 @@ fn folder<V: FileView + ?Sized>(
     request: &Request<'_>,
     view: &V,
     now: &At,
+    rules: &Rules,
 ) -> Response {
     let index = path.child(b"index.html");
     match view.open(&index) {
-        Ok(Entry::File(content)) => file(b"index.html", content, request, now),
+        Ok(Entry::File(content)) => file::file(b"index.html", content, request, now, rules),
         Ok(Entry::Folder) | Err(ViewError::NotFound) => match view.list(path) {
             Ok(entries) => with_body(
                 base(Status::OK, now),
                 "text/html; charset=utf-8",
                 pages::listing(path, &entries),
-            ),
+            )
+            .with_header("Cache-Control", WITHOUT_VALIDATORS),
             Err(error) => view_error(path, &error, now),
         },
         Err(error) => view_error(&index, &error, now),
@@ -285,44 +321,6 @@ fn not_found(path: &SitePath, now: &At) -> Response {
         "text/html; charset=utf-8",
         pages::not_found(path),
     )
-}
-
-/// 200 with the file, or 304 when the client's copy is current (RFC 9110 §13.1.3).
-fn file(name: &[u8], content: FileContent, request: &Request<'_>, now: &At) -> Response {
-    // Never later than Date (RFC 9110 §8.8.2.1); the view's ready-made text when it has one.
-    let modified = content.modified.map(|m| whole_seconds(m.min(now.time)));
-    let last_modified = match (content.modified, content.last_modified) {
-        (Some(m), Some(text)) if m <= now.time => Some(text),
-        _ => modified.map(|m| FieldValue::Owned(httpdate::fmt_http_date(m))),
-    };
-    if let (Some(modified), Some(since)) = (modified, request.if_modified_since)
-        && !request.has_if_none_match
-        && std::str::from_utf8(since)
-            .ok()
-            .and_then(|s| httpdate::parse_http_date(s).ok())
-            .is_some_and(|since| modified <= since)
-    {
-        let mut response = base(Status::NOT_MODIFIED, now);
-        if let Some(last_modified) = last_modified {
-            response.push_header("Last-Modified", last_modified);
-        }
-        return response;
-    }
-    let mut response = base(Status::OK, now);
-    let media_type = content.media_type.unwrap_or_else(|| media_type(name));
-    response.push_header("Content-Type", media_type);
-    response.push_header("Content-Length", content.len);
-    if let Some(last_modified) = last_modified {
-        response.push_header("Last-Modified", last_modified);
-    }
-    response.body = match content.data {
-        FileData::Shared(bytes) => Body::Shared(bytes),
-        FileData::Disk(file) => Body::File {
-            file,
-            len: content.len,
-        },
-    };
-    response
 }
 
 /// Status line plus the fields every response carries.

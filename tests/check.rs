@@ -41,7 +41,8 @@ fn assert_not_passed_except(
     expected: &[(&'static str, Verdict)],
     either: &[&str],
 ) {
-    let expected: BTreeMap<&'static str, Verdict> = expected.iter().copied().collect();
+    let mut expected: BTreeMap<&'static str, Verdict> = expected.iter().copied().collect();
+    expected.retain(|id, _| !either.contains(id));
     let mut got = not_passed(suite);
     got.retain(|id, _| !either.contains(id));
     assert_eq!(
@@ -52,6 +53,15 @@ fn assert_not_passed_except(
     );
 }
 
+/// The note a passed check left (what it saw), or "" when it left none.
+fn note(suite: &Suite, id: &str) -> String {
+    let result = suite.results.iter().find(|r| r.check.id == id);
+    match result.map(|r| &r.judgement) {
+        Some(httplab::check::Judgement::Pass { note }) => note.clone().unwrap_or_default(),
+        other => panic!("{id} did not pass: {other:?}"),
+    }
+}
+
 #[test]
 fn httplab_passes_every_check() {
     let peer = peers::httplab(&[]);
@@ -59,6 +69,7 @@ fn httplab_passes_every_check() {
     let suite = check(peer.port);
     let elapsed = started.elapsed();
     assert_not_passed("httplab serve", &suite, &[]);
+    assert!(note(&suite, "http.range").starts_with("206, 416 and multipart"));
     assert_eq!(suite.results.len(), httplab::check::catalogue::CHECKS.len());
     assert_eq!(suite.exit_code(), 0);
     eprintln!("the whole suite against httplab took {elapsed:?}");
@@ -157,10 +168,20 @@ const SEED_FAULTS: &[(&str, Verdict)] = &[
     ("http.conflicting-length", Fail),
     ("http.absolute-form", Fail),
     ("http.not-modified", Warn),
+    // No ETag; If-None-Match and If-Match are not read. (Range is ignored: allowed.)
+    ("http.etag", Warn),
+    ("http.conditional", Warn),
     ("robust.split-request", Fail),
     ("robust.large-head", Fail),
     ("security.traversal", Fail),
 ];
+
+/// The seeds read one recv(1024) of a 4 KB head, answer, and close with the rest unread: the
+/// close is a reset, and whether it reaches the client before the 47 one-byte sends of the
+/// answer have been read is a race the machine's load decides (seen both ways, on a busy
+/// machine, in one `cargo test --all-targets` and the next). Its cause, `single-recv`, is
+/// asserted all the same through robust.split-request.
+const SEED_LARGE_HEAD_RACE: &str = "robust.large-head";
 
 #[test]
 fn the_seeds_single_threaded_server() {
@@ -185,7 +206,7 @@ fn the_seeds_single_threaded_server() {
         // One thread and listen(1): twenty clients at once overflow the accept queue, the
         // kernel drops their handshakes and they retry after growing pauses, so whether the
         // last is served within the check's patience depends on the machine's load.
-        &["assignment.parallel"],
+        &["assignment.parallel", SEED_LARGE_HEAD_RACE],
     );
 }
 
@@ -200,7 +221,12 @@ fn the_seeds_multithreaded_server() {
     assert_eq!(suite.died_after, None);
     // Garbage that splits into two words is taken for a request (404 for its second word).
     let expected = [SEED_FAULTS, &[("robust.garbage", Fail)]].concat();
-    assert_not_passed("the seed's multithreaded server", &suite, &expected);
+    assert_not_passed_except(
+        "the seed's multithreaded server",
+        &suite,
+        &expected,
+        &[SEED_LARGE_HEAD_RACE],
+    );
 }
 
 #[test]
@@ -224,8 +250,13 @@ fn python_http_server() {
             ("http.absolute-form", Fail),
             // ...and closes on an empty line before the request line.
             ("http.leading-empty-line", Warn),
+            // It sends Last-Modified and answers If-Modified-Since, but has no ETag, so
+            // If-None-Match: * gets 200 (and If-Match is not read). It ignores Range: allowed.
+            ("http.etag", Warn),
+            ("http.conditional", Warn),
         ],
     );
+    assert!(note(&suite, "http.range").starts_with("Range ignored"));
 }
 
 #[test]
@@ -241,6 +272,9 @@ fn nginx() {
             ("http.unknown-method", Warn),
         ],
     );
+    // nginx has a strong ETag, 304/412, and serves 206, 416, If-Range and multipart.
+    assert!(note(&suite, "http.etag").starts_with("ETag: \""));
+    assert!(note(&suite, "http.range").starts_with("206, 416 and multipart"));
 }
 
 #[test]
@@ -309,11 +343,13 @@ fn a_docroot_without_a_fixture_skips_the_checks_that_need_it() {
 }
 
 /// What a careful student's server leaves out, beyond the assignment: HEAD, the refusals
-/// RFC 9112 asks for, redirects, percent-decoding, the conditional GET.
+/// RFC 9112 asks for, redirects, percent-decoding, the conditional GET and its validators.
 const CAREFUL_BEYOND: &[&str] = &[
     "http.absolute-form",
+    "http.conditional",
     "http.conflicting-length",
     "http.directory",
+    "http.etag",
     "http.head",
     "http.host-required",
     "http.method-not-allowed",
@@ -373,8 +409,10 @@ const STUDENTS: &[Student] = &[
         // Garbage comes after the crash: not run.
         beyond: &[
             "http.absolute-form",
+            "http.conditional",
             "http.conflicting-length",
             "http.directory",
+            "http.etag",
             "http.head",
             "http.host-required",
             "http.method-not-allowed",

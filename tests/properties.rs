@@ -6,14 +6,13 @@ mod common;
 
 use std::os::unix::fs::symlink;
 
-use httplab::http::Limits;
 use httplab::site::{DiskView, FileView};
-use httplab::{Outcome, respond};
+use httplab::{Outcome, Rules, respond};
 use proptest::prelude::*;
 
 /// Checks the response invariants and returns the wire bytes.
 fn check_response(request: &[u8], view: &dyn FileView) -> Option<Vec<u8>> {
-    let outcome = respond(request, view, common::now(), &Limits::default());
+    let outcome = respond(request, view, common::now(), &Rules::default());
     let Outcome::Answer(answer) = outcome else {
         return None;
     };
@@ -146,7 +145,7 @@ proptest! {
     ) {
         let request = request_with("GET", &target, "HTTP/1.1");
         let cut = cut % request.len();
-        let outcome = respond(&request[..cut], &common::fixture_view(), common::now(), &Limits::default());
+        let outcome = respond(&request[..cut], &common::fixture_view(), common::now(), &Rules::default());
         prop_assert!(matches!(outcome, Outcome::Incomplete), "prefix of {} bytes was answered", cut);
     }
 
@@ -161,7 +160,7 @@ proptest! {
         first_request.extend_from_slice(&body);
         let mut input = first_request.clone();
         input.extend_from_slice(&request_with("GET", &second, "HTTP/1.1"));
-        let Outcome::Answer(answer) = respond(&input, &common::fixture_view(), common::now(), &Limits::default()) else {
+        let Outcome::Answer(answer) = respond(&input, &common::fixture_view(), common::now(), &Rules::default()) else {
             panic!("first request not answered");
         };
         prop_assert_eq!(answer.consumed as u64 + answer.discard, first_request.len() as u64);

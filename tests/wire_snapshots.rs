@@ -5,16 +5,15 @@ mod common;
 
 use std::time::Duration;
 
-use httplab::http::Limits;
 use httplab::http::explain::{explain_incomplete_head, explain_unfinished_body};
 use httplab::render::visible;
 use httplab::respond::timeout_response;
 use httplab::site::Forbidden;
-use httplab::{Answer, Outcome, respond};
+use httplab::{Answer, Outcome, Rules, respond};
 
 fn answer(request: &[u8]) -> Answer {
     let view = common::fixture_view().with_forbidden("/secret-link", Forbidden::OutsideRoot);
-    match respond(request, &view, common::now(), &Limits::default()) {
+    match respond(request, &view, common::now(), &Rules::default()) {
         Outcome::Answer(answer) => answer,
         Outcome::Incomplete => panic!("incomplete: {}", visible(request)),
     }

@@ -6,7 +6,8 @@ use super::Level::{Assignment, Must, Should};
 use super::Part::{Beyond, One, Two};
 use super::Phase::{Alone, Risky, Safe};
 use super::{
-    Check, ServerCheck, assignment, http_connections, http_semantics, robust, security, wire_format,
+    Check, ServerCheck, assignment, http_connections, http_semantics, http_validators, robust,
+    security, wire_format,
 };
 
 pub const CHECKS: &[ServerCheck] = &[
@@ -365,6 +366,45 @@ pub const CHECKS: &[ServerCheck] = &[
         phase: Safe,
         needs: &["helloWorld.html"],
         run: http_semantics::not_modified,
+    },
+    ServerCheck {
+        check: Check {
+            id: "http.etag",
+            title: "A file has an ETag, quoted, the same while the file is unchanged",
+            level: Should,
+            reference: "RFC 9110 §8.8.3, §8.8.1",
+            part: Beyond,
+            fix: "Send an ETag made from what changes when the file changes, quoted: '\"%x-%x\"' % (os.stat(path).st_size, os.stat(path).st_mtime_ns) — the same file gives the same tag, even after a restart.",
+        },
+        phase: Safe,
+        needs: &["helloWorld.html"],
+        run: http_validators::etag,
+    },
+    ServerCheck {
+        check: Check {
+            id: "http.conditional",
+            title: "If-None-Match its ETag gets 304, If-Match another gets 412",
+            level: Should,
+            reference: "RFC 9110 §13.1.1, §13.1.2, §13.2.2, §15.4.5, §15.5.13",
+            part: Beyond,
+            fix: "Before sending the file, compare the request's If-None-Match with the file's ETag: equal (or '*') means the client's copy is current, so send '304 Not Modified' with the ETag and no body; when If-None-Match is there, ignore If-Modified-Since. If If-Match names no current ETag, send '412 Precondition Failed'.",
+        },
+        phase: Safe,
+        needs: &["helloWorld.html"],
+        run: http_validators::conditional,
+    },
+    ServerCheck {
+        check: Check {
+            id: "http.range",
+            title: "A Range is ignored (200), or answered right: 206, 416, If-Range, multipart",
+            level: Should,
+            reference: "RFC 9110 §14.2, §14.4, §14.6, §13.1.5, §15.3.7, §15.5.17",
+            part: Beyond,
+            fix: "Either ignore Range and send 200 with the whole file, or do all of it: for 'bytes=A-B' send '206 Partial Content' with 'Content-Range: bytes A-B/SIZE', Content-Length B-A+1 and exactly those bytes (f.seek(A); f.read(B-A+1)); past the end, '416' with 'Content-Range: bytes */SIZE'; if If-Range is not the file's ETag, send the whole file with 200.",
+        },
+        phase: Safe,
+        needs: &["helloWorld.html"],
+        run: http_validators::range,
     },
     ServerCheck {
         check: Check {

@@ -16,6 +16,7 @@ pub mod diagnosis;
 mod expect;
 mod http_connections;
 mod http_semantics;
+mod http_validators;
 mod robust;
 pub mod runner;
 mod security;

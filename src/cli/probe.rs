@@ -34,6 +34,15 @@ pub struct ProbeArgs {
     /// Send an HTTP/1.0 request.
     #[arg(long = "http1.0")]
     pub http10: bool,
+    /// A conditional GET: If-None-Match with this ETag (as the server sent it, quotes and all).
+    #[arg(long, value_name = "ETAG")]
+    pub if_none_match: Option<String>,
+    /// A conditional GET: If-Modified-Since this date (a Last-Modified the server sent).
+    #[arg(long, value_name = "DATE")]
+    pub if_modified_since: Option<String>,
+    /// A partial GET: Range: bytes=SPEC, such as 10-20, 100- or -50 (several: 0-9,20-29).
+    #[arg(long, value_name = "SPEC")]
+    pub range: Option<String>,
     /// Send N requests one after another on one kept-alive connection.
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub repeat: usize,
@@ -141,6 +150,23 @@ fn probe_config(args: &ProbeArgs) -> Result<ProbeConfig, String> {
         config
             .headers
             .push((name.trim().to_string(), value.trim().to_string()));
+    }
+    let range = args
+        .range
+        .as_ref()
+        .map(|spec| match spec.strip_prefix("bytes=") {
+            Some(_) => spec.clone(),
+            None => format!("bytes={spec}"),
+        });
+    let conditional = [
+        ("If-None-Match", args.if_none_match.clone()),
+        ("If-Modified-Since", args.if_modified_since.clone()),
+        ("Range", range),
+    ];
+    for (name, value) in conditional {
+        if let Some(value) = value {
+            config.headers.push((name.to_string(), value));
+        }
     }
     if let Some(raw) = &args.raw {
         config.raw = Some(escape::unescape(raw).map_err(|error| format!("--raw: {error}"))?);

@@ -58,6 +58,11 @@ pub struct ServeArgs {
     /// reconstructed), with a .pcapng beside. Uses the thread model.
     #[arg(long, value_name = "DIR")]
     pub record: Option<PathBuf>,
+    /// The Cache-Control of files. The default, no-cache, lets a
+    /// browser keep a copy but makes it ask again on every use (a 304 when nothing changed),
+    /// so an edited file shows at once; 'max-age=60' would let it use its copy for a minute.
+    #[arg(long, default_value = "no-cache", value_name = "VALUE", value_parser = field_value)]
+    pub cache_control: String,
     /// Reproduce student bugs on purpose, to see them or to test a checker (comma-separated).
     #[arg(long = "flaw", value_name = "NAME", value_delimiter = ',', long_help = flaw_help())]
     pub flaws: Vec<Flaw>,
@@ -110,6 +115,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
     }
     config.flaws = Flaws::new(args.flaws.iter().copied());
     config.record = args.record.clone();
+    config.rules.cache_control = args.cache_control.into();
     config.timeouts = Timeouts {
         head: args.head_timeout,
         idle: args.idle_timeout,
@@ -176,4 +182,22 @@ fn stop_on_signals(stopper: Stopper) -> std::io::Result<()> {
             }
         })?;
     Ok(())
+}
+
+/// A header field's value: visible ASCII with inner spaces or tabs (RFC 9110 §5.5), so that
+/// it cannot break the head it is written into.
+fn field_value(text: &str) -> Result<String, String> {
+    let text = text.trim_matches([' ', '\t']);
+    let valid = !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_graphic() || b == b' ' || b == b'\t');
+    if valid {
+        Ok(text.to_string())
+    } else {
+        Err(format!(
+            "'{}' is not a header field value (visible ASCII, such as no-cache or max-age=60)",
+            text.escape_debug()
+        ))
+    }
 }

@@ -24,9 +24,9 @@ pub const DEFAULT_RUBRIC: &str = r#"# httplab grade's rubric (the default one): 
 warn_share = 0.5
 
 [points]
-# Part 1 — the web server (65 points): the file, the 404, the message format of chapter 2.
+# Part 1 — the web server (62 points): the file, the 404, the message format of chapter 2.
 "assignment.get" = 20
-"assignment.not-found" = 12
+"assignment.not-found" = 10
 "wire.binary" = 4
 "wire.status-line" = 4
 "wire.crlf" = 4
@@ -37,14 +37,14 @@ warn_share = 0.5
 "http.connection-close" = 2
 "security.traversal" = 4
 "robust.split-request" = 3
-"robust.large-head" = 2
+"robust.large-head" = 1
 "robust.empty-connection" = 2
 
 # Part 2 — the multithreaded server (16 points).
 "assignment.concurrent" = 8
 "assignment.parallel" = 8
 
-# Beyond the assignment — HTTP/1.1 as the RFCs state it (19 points, one per check).
+# Beyond the assignment — HTTP/1.1 as the RFCs state it (22 points, one per check).
 "wire.date" = 1
 "http." = 1
 "robust." = 1

@@ -2,14 +2,18 @@
 //!
 //! `request` turns bytes into a [`request::Request`] (or says the head is incomplete or
 //! invalid, and why); `response` holds a [`response::Response`] and its exact wire encoding;
-//! `explain` says to a student what arrived and what was expected when a request is refused
+//! `range`, `conditional` and `multipart` are the partial and conditional GET (RFC 9110 §13,
+//! §14), shared by the server and the client side; `explain` says to a student what arrived and what was expected when a request is refused
 //! or never ends.
 
+pub mod conditional;
 pub mod date;
 mod diagnose;
 pub mod explain;
 pub mod grammar;
 pub mod method;
+pub mod multipart;
+pub mod range;
 pub mod request;
 mod request_error;
 pub mod response;

@@ -7,6 +7,7 @@
 
 use std::mem::MaybeUninit;
 
+use super::conditional::Conditions;
 use super::diagnose::diagnose;
 use super::grammar::{is_host_byte, is_target_byte, trim_ows};
 pub use super::request_error::RequestError;
@@ -65,8 +66,8 @@ pub struct Request<'a> {
     pub connection_close: bool,
     /// `Connection: keep-alive` was sent (what lets an HTTP/1.0 connection persist).
     pub connection_keep_alive: bool,
-    pub if_modified_since: Option<&'a [u8]>,
-    pub has_if_none_match: bool,
+    /// The conditional fields and `Range` (RFC 9110 §13.1, §14.2), as they arrived.
+    pub conditions: Conditions<'a>,
     /// Bytes of input the head took, including any empty lines before it.
     pub head_len: usize,
 }
@@ -158,8 +159,7 @@ fn complete_head<'a>(
             framing: fields.framing,
             connection_close: fields.connection.close,
             connection_keep_alive: fields.connection.keep_alive,
-            if_modified_since: fields.if_modified_since,
-            has_if_none_match: fields.if_none_match,
+            conditions: fields.conditions,
             head_len,
         }),
         Err(error) => Parsed::Invalid(error),
@@ -171,8 +171,7 @@ struct Fields<'a> {
     host: Option<&'a [u8]>,
     framing: Framing,
     connection: ConnectionOptions,
-    if_modified_since: Option<&'a [u8]>,
-    if_none_match: bool,
+    conditions: Conditions<'a>,
 }
 
 fn interpret_fields<'a>(
@@ -183,8 +182,7 @@ fn interpret_fields<'a>(
     let mut content_length: Option<u64> = None;
     let mut codings: Vec<String> = Vec::new();
     let mut connection = ConnectionOptions::default();
-    let mut if_modified_since = None;
-    let mut if_none_match = false;
+    let mut conditions = Conditions::default();
     // Control bytes in values are already refused by httparse (see the test
     // `control_bytes_in_values_are_refused`), which names them in `diagnose`.
     for field in headers {
@@ -197,10 +195,8 @@ fn interpret_fields<'a>(
             add_codings(&mut codings, field.value);
         } else if name.eq_ignore_ascii_case("connection") {
             connection.add(field.value);
-        } else if name.eq_ignore_ascii_case("if-modified-since") {
-            if_modified_since = Some(field.value);
-        } else if name.eq_ignore_ascii_case("if-none-match") {
-            if_none_match = true;
+        } else {
+            conditions.add(name, field.value);
         }
     }
     let framing = body_framing(content_length, &codings, version)?;
@@ -211,8 +207,7 @@ fn interpret_fields<'a>(
         host,
         framing,
         connection,
-        if_modified_since,
-        if_none_match,
+        conditions,
     })
 }
 

@@ -6,11 +6,13 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::ops::Deref;
+use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 
 use super::Status;
+pub use super::multipart::BodyPiece;
 
 /// A header field's value. Most values need no allocation of their own: a fixed text, a
 /// number written at encoding time, or text shared with a cache (the `Date` of this second,
@@ -100,8 +102,12 @@ pub enum Body {
     Bytes(Vec<u8>),
     /// Bytes shared with a cache or an in-memory view; cloning the response does not copy them.
     Shared(Arc<[u8]>),
-    /// An open file and the number of bytes to send from its current position.
-    File { file: File, len: u64 },
+    /// `len` bytes of an open file from `offset`: the whole file, or the range a `206` sends.
+    /// The socket layer streams it (sendfile); it is never read into memory.
+    File { file: File, offset: u64, len: u64 },
+    /// Small texts and ranges of one open file, in order: a `multipart/byteranges` body whose
+    /// file bytes stream like a whole file's.
+    FileParts { file: File, pieces: Vec<BodyPiece> },
 }
 
 impl Body {
@@ -112,6 +118,7 @@ impl Body {
             Body::Bytes(bytes) => bytes.len() as u64,
             Body::Shared(bytes) => bytes.len() as u64,
             Body::File { len, .. } => *len,
+            Body::FileParts { pieces, .. } => pieces.iter().map(BodyPiece::len).sum(),
         }
     }
 
@@ -125,9 +132,64 @@ impl Body {
             Body::Empty => Some(&[]),
             Body::Bytes(bytes) => Some(bytes),
             Body::Shared(bytes) => Some(bytes),
-            Body::File { .. } => None,
+            Body::File { .. } | Body::FileParts { .. } => None,
         }
     }
+
+    /// Appends the body's bytes to `out`, reading a file's from the disk. For tests, small
+    /// bodies and `serve --flaw`; the server streams files instead. A file that shrank under
+    /// it is an error (`UnexpectedEof`), with what could be read appended.
+    pub fn read_into(self, out: &mut Vec<u8>) -> io::Result<()> {
+        match self {
+            Body::Empty => Ok(()),
+            Body::Bytes(bytes) => {
+                out.extend_from_slice(&bytes);
+                Ok(())
+            }
+            Body::Shared(bytes) => {
+                out.extend_from_slice(&bytes);
+                Ok(())
+            }
+            Body::File { file, offset, len } => read_range(&file, offset, len, out),
+            Body::FileParts { file, pieces } => {
+                for piece in pieces {
+                    match piece {
+                        BodyPiece::Text(text) => out.extend_from_slice(&text),
+                        BodyPiece::Range(range) => read_range(&file, range.start, range.len, out)?,
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Appends `len` bytes of `file` from `offset` to `out` (pread: the file's position is not
+/// used, so one open file serves several ranges). On an error, what was read stays in `out`.
+pub fn read_range(file: &File, offset: u64, len: u64, out: &mut Vec<u8>) -> io::Result<()> {
+    let len = usize::try_from(len)
+        .map_err(|_| io::Error::new(io::ErrorKind::OutOfMemory, "range too large for memory"))?;
+    let start = out.len();
+    out.resize(start + len, 0);
+    let mut done = 0;
+    while done < len {
+        match file.read_at(&mut out[start + done..], offset + done as u64) {
+            Ok(0) => {
+                out.truncate(start + done);
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "file shrank while it was being read",
+                ));
+            }
+            Ok(read) => done += read,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => {
+                out.truncate(start + done);
+                return Err(error);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A status, its header fields in wire order, and a body.
@@ -145,7 +207,8 @@ impl Response {
     pub fn new(status: Status) -> Response {
         Response {
             status,
-            headers: Vec::with_capacity(8),
+            // A file's 200 has up to nine fields (with ETag, Cache-Control, Accept-Ranges).
+            headers: Vec::with_capacity(10),
             body: Body::Empty,
             why: None,
         }
@@ -196,21 +259,7 @@ impl Response {
     /// and small bodies; the server streams files instead.
     pub fn into_bytes(self) -> io::Result<Vec<u8>> {
         let mut out = self.head_bytes();
-        match self.body {
-            Body::Empty => {}
-            Body::Bytes(bytes) => out.extend_from_slice(&bytes),
-            Body::Shared(bytes) => out.extend_from_slice(&bytes),
-            Body::File { file, len } => {
-                let before = out.len();
-                file.take(len).read_to_end(&mut out)?;
-                if ((out.len() - before) as u64) < len {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "file shrank while it was being read",
-                    ));
-                }
-            }
-        }
+        self.body.read_into(&mut out)?;
         Ok(out)
     }
 }

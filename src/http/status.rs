@@ -9,12 +9,15 @@ pub struct Status(pub u16);
 
 impl Status {
     pub const OK: Status = Status(200);
+    pub const PARTIAL_CONTENT: Status = Status(206);
     pub const MOVED_PERMANENTLY: Status = Status(301);
     pub const NOT_MODIFIED: Status = Status(304);
     pub const BAD_REQUEST: Status = Status(400);
     pub const FORBIDDEN: Status = Status(403);
     pub const NOT_FOUND: Status = Status(404);
     pub const METHOD_NOT_ALLOWED: Status = Status(405);
+    pub const PRECONDITION_FAILED: Status = Status(412);
+    pub const RANGE_NOT_SATISFIABLE: Status = Status(416);
     pub const REQUEST_TIMEOUT: Status = Status(408);
     pub const URI_TOO_LONG: Status = Status(414);
     pub const HEADER_FIELDS_TOO_LARGE: Status = Status(431);

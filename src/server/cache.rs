@@ -13,6 +13,7 @@ use std::time::{Duration, Instant, SystemTime};
 use rustc_hash::FxHashMap;
 
 use crate::http::FieldValue;
+use crate::http::conditional::file_etag;
 use crate::http::date::last_modified_text;
 use crate::site::{
     DiskView, Entry, FileContent, FileData, FileView, FolderEntry, SitePath, ViewError, media_type,
@@ -33,6 +34,7 @@ enum Cached {
         modified: Option<SystemTime>,
         media_type: FieldValue,
         last_modified: Option<FieldValue>,
+        etag: Option<FieldValue>,
     },
 }
 
@@ -93,11 +95,14 @@ impl FileView for CachedView<'_> {
                 file.take(len)
                     .read_to_end(&mut bytes)
                     .map_err(|e| ViewError::Unavailable(e.to_string()))?;
+                // The tag of what was read (the file may have changed since its metadata).
+                let etag = modified.map(|m| file_etag(bytes.len() as u64, m));
                 let cached = Cached::File {
                     bytes: bytes.into(),
                     modified,
                     media_type: media_type(path.file_name()),
                     last_modified: modified.map(last_modified_text),
+                    etag: etag.map(|tag| FieldValue::Shared(tag.into())),
                 };
                 let entry = to_entry(&cached);
                 self.remember(path, cached);
@@ -120,12 +125,14 @@ fn to_entry(cached: &Cached) -> Entry {
             modified,
             media_type,
             last_modified,
+            etag,
         } => Entry::File(FileContent {
             data: FileData::Shared(bytes.clone()),
             len: bytes.len() as u64,
             modified: *modified,
             media_type: Some(media_type.clone()),
             last_modified: last_modified.clone(),
+            etag: etag.clone(),
         }),
     }
 }

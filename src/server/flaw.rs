@@ -7,7 +7,6 @@
 //! nor the readable thread-model server carries a branch for them.
 
 use std::fmt;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::{Mutex, MutexGuard};
@@ -188,7 +187,7 @@ impl Flawed {
 impl Responder for Flawed {
     fn answer(&mut self, input: &[u8], env: &Env) -> Outcome {
         if self.flaws.has(Flaw::NoTraversalGuard)
-            && let Parsed::Complete(request) = request::parse(input, env.limits)
+            && let Parsed::Complete(request) = request::parse(input, &env.rules.limits)
             && let Some(response) = unguarded_file(&self.root, request.target, env.date.time())
         {
             return Outcome::Answer(Answer {
@@ -285,16 +284,9 @@ pub fn flawed_bytes(flaws: &Flaws, mut response: Response) -> std::io::Result<Fl
             close: true,
         });
     }
-    let mut body = match std::mem::replace(&mut response.body, Body::Empty) {
-        Body::Empty => Vec::new(),
-        Body::Bytes(bytes) => bytes,
-        Body::Shared(bytes) => bytes.to_vec(),
-        Body::File { file, len } => {
-            let mut bytes = Vec::new();
-            file.take(len).read_to_end(&mut bytes)?;
-            bytes
-        }
-    };
+    // A flawed server reads the whole file into memory, as the student's does.
+    let mut body = Vec::new();
+    std::mem::replace(&mut response.body, Body::Empty).read_into(&mut body)?;
     if flaws.has(Flaw::TextMode) && std::str::from_utf8(&body).is_err() {
         let text = String::from_utf8_lossy(&body).replace("\r\n", "\n");
         body = text.into_bytes();

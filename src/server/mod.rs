@@ -29,7 +29,8 @@ mod threads;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::http::{Limits, Now};
+use crate::http::Now;
+use crate::respond::Rules;
 use crate::site::FileView;
 
 pub use access_log::{Arrived, LogRecord, format_entry, format_line, request_line};
@@ -60,7 +61,8 @@ pub struct ServerConfig {
     /// Event-loop workers (event model only).
     pub workers: usize,
     pub timeouts: Timeouts,
-    pub limits: Limits,
+    /// The bounds on a request, and the cache policy (`--cache-control`).
+    pub rules: Rules,
     /// No access log.
     pub quiet: bool,
     /// Each request head as it arrived, on stderr under its access-log line
@@ -125,7 +127,7 @@ impl ServerConfig {
             now,
             date,
             view,
-            limits: &self.limits,
+            rules: &self.rules,
             timeouts: &self.timeouts,
             log: !self.quiet,
             show_requests: self.show_requests && !self.quiet,
@@ -142,7 +144,7 @@ impl ServerConfig {
             model: Model::Events,
             workers: default_workers(),
             timeouts: Timeouts::default(),
-            limits: Limits::default(),
+            rules: Rules::default(),
             quiet: false,
             show_requests: false,
             flaws: flaw::Flaws::default(),

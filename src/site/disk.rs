@@ -86,6 +86,7 @@ impl FileView for DiskView {
             modified: metadata.modified().ok(),
             media_type: None,
             last_modified: None,
+            etag: None,
         }))
     }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::http::FieldValue;
+use crate::http::conditional::file_etag;
 use crate::http::date::last_modified_text;
 
 use super::{
@@ -18,6 +19,7 @@ enum Node {
         modified: SystemTime,
         media_type: FieldValue,
         last_modified: FieldValue,
+        etag: FieldValue,
     },
     Folder,
     /// Stands for an entry the view refuses (a symlink leading out, an unreadable file).
@@ -60,8 +62,10 @@ impl MemoryView {
     ) -> MemoryView {
         // Made once here, as a cache would: the media type and the Last-Modified text.
         let name = path.rsplit('/').next().unwrap_or_default().as_bytes();
+        let bytes: Arc<[u8]> = Arc::from(bytes.into());
         let node = Node::File {
-            bytes: Arc::from(bytes.into()),
+            etag: FieldValue::Shared(file_etag(bytes.len() as u64, modified).into()),
+            bytes,
             modified,
             media_type: media_type(name),
             last_modified: last_modified_text(modified),
@@ -103,12 +107,14 @@ impl FileView for MemoryView {
                 modified,
                 media_type,
                 last_modified,
+                etag,
             } => Ok(Entry::File(FileContent {
                 data: FileData::Shared(bytes.clone()),
                 len: bytes.len() as u64,
                 modified: Some(*modified),
                 media_type: Some(media_type.clone()),
                 last_modified: Some(last_modified.clone()),
+                etag: Some(etag.clone()),
             })),
             _ => Ok(Entry::Folder),
         }

@@ -63,6 +63,9 @@ pub struct FileContent {
     pub media_type: Option<FieldValue>,
     /// `modified` as `Last-Modified` text, when the view already made it (a cache).
     pub last_modified: Option<FieldValue>,
+    /// The strong `ETag` of `len` and `modified` (`http::conditional::file_etag`), when the
+    /// view already made it (a cache); else `respond` makes it.
+    pub etag: Option<FieldValue>,
 }
 
 #[derive(Debug)]

@@ -5,9 +5,9 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use httplab::http::{DateCache, Limits};
+use httplab::http::DateCache;
 use httplab::site::MemoryView;
-use httplab::{Outcome, respond};
+use httplab::{Outcome, Rules, respond};
 
 fn main() {
     let now = UNIX_EPOCH + Duration::from_secs(1_795_618_800);
@@ -19,7 +19,7 @@ fn main() {
             modified,
         )
         .with_file("/sub/index.html", &b"<p>sub</p>\n"[..], modified);
-    let limits = Limits::default();
+    let rules = Rules::default();
     // As the server does: the Date text made once a second, not once a call.
     let date = DateCache::new(now);
     let browser_like = b"GET /helloWorld.html HTTP/1.1\r\nHost: localhost:6789\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36\r\nAccept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\nAccept-Language: en-US,en;q=0.9\r\nAccept-Encoding: gzip, deflate, br\r\nConnection: keep-alive\r\n\r\n";
@@ -55,7 +55,7 @@ fn main() {
         if only.is_some_and(|o| o != index) {
             continue;
         }
-        let call = || match respond(black_box(request), &view, &date, &limits) {
+        let call = || match respond(black_box(request), &view, &date, &rules) {
             Outcome::Answer(answer) => {
                 let mut head = Vec::with_capacity(256);
                 answer.response.write_head(&mut head);

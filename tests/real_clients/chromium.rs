@@ -12,7 +12,7 @@ use crate::harness::{
     Server, access_log, alone, run_bounded, run_bounded_or, succeeded, text, tool,
 };
 
-const CHROMIUM_FLAGS: &[&str] = &[
+pub(crate) const CHROMIUM_FLAGS: &[&str] = &[
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -59,7 +59,7 @@ fn dump_dom(path: &Path, url: &str) -> (String, Duration) {
 
 /// The requests of an access log that are not Chromium's own `/favicon.ico` (a 404 for it is
 /// fine: the fixtures have no icon).
-fn without_favicon(log: &[(String, u16)]) -> Vec<(String, u16)> {
+pub(crate) fn without_favicon(log: &[(String, u16)]) -> Vec<(String, u16)> {
     for (request, status) in log {
         if request == "GET /favicon.ico HTTP/1.1" {
             assert_eq!(*status, 404, "{log:?}");
@@ -71,7 +71,7 @@ fn without_favicon(log: &[(String, u16)]) -> Vec<(String, u16)> {
         .collect()
 }
 
-fn get(path: &str, status: u16) -> (String, u16) {
+pub(crate) fn get(path: &str, status: u16) -> (String, u16) {
     (format!("GET {path} HTTP/1.1"), status)
 }
 

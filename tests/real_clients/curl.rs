@@ -259,3 +259,80 @@ fn curl_http10_gets_the_file_and_the_connection_closes() {
         [fixture("helloWorld.html"), fixture("unicode.html")].concat()
     );
 }
+
+/// The textbook's conditional GET and a partial GET, as curl does them: `--etag-save` then
+/// `--etag-compare` gets 304 with no body; `-r 10-20` gets 206 and exactly those bytes; a
+/// range past the end gets 416. The access log shows each.
+#[test]
+fn curl_revalidates_with_the_etag_it_got_and_asks_for_ranges() {
+    let Some(curl_path) = tool("curl", "curl") else {
+        return;
+    };
+    let server = Server::start(&[]);
+    let url = server.url("/helloWorld.html");
+    let dir = tempfile::tempdir().unwrap();
+    let etag_file = dir.path().join("etag");
+    let etag_file = etag_file.to_str().unwrap();
+    let body_file = dir.path().join("body");
+    let body_file = body_file.to_str().unwrap();
+    let hello = fixture("helloWorld.html");
+    let write_out = ["--write-out", "%{http_code} %{size_download}"];
+
+    let first = curl(
+        &curl_path,
+        &[
+            &["--etag-save", etag_file, "--output", body_file, &url][..],
+            &write_out,
+        ]
+        .concat(),
+    );
+    succeeded("curl --etag-save", &first);
+    assert_eq!(text(&first.stdout), format!("200 {}", hello.len()));
+    let etag = std::fs::read_to_string(etag_file).unwrap();
+    assert!(
+        etag.trim().starts_with("\"2f-"),
+        "the ETag curl kept: {etag:?}"
+    );
+
+    let again = curl(
+        &curl_path,
+        &[
+            &["--etag-compare", etag_file, "--output", body_file, &url][..],
+            &write_out,
+        ]
+        .concat(),
+    );
+    succeeded("curl --etag-compare", &again);
+    assert_eq!(text(&again.stdout), "304 0", "a repeated GET with its ETag");
+
+    let partial = curl(
+        &curl_path,
+        &[
+            &["-r", "10-20", "--output", body_file, &url][..],
+            &write_out,
+        ]
+        .concat(),
+    );
+    succeeded("curl -r 10-20", &partial);
+    assert_eq!(text(&partial.stdout), "206 11");
+    assert_same_bytes(
+        &std::fs::read(body_file).unwrap(),
+        &hello[10..=20],
+        "bytes 10-20",
+    );
+
+    let past = curl(
+        &curl_path,
+        &[&["-r", "47-", "--output", body_file, &url][..], &write_out].concat(),
+    );
+    succeeded("curl -r 47-", &past);
+    assert!(
+        text(&past.stdout).starts_with("416 "),
+        "{}",
+        text(&past.stdout)
+    );
+
+    let log = server.stop_and_read_log();
+    let statuses: Vec<u16> = log.iter().map(|(_, status)| *status).collect();
+    assert_eq!(statuses, [200, 304, 206, 416], "{log:?}");
+}

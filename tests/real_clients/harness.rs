@@ -164,7 +164,12 @@ pub struct Server {
 
 impl Server {
     pub fn start(args: &[&str]) -> Server {
-        let serving = common::binary::spawn_serve(Path::new("fixtures"), args, Stdio::piped())
+        Server::serving(Path::new("fixtures"), args)
+    }
+
+    /// `httplab serve FOLDER --port 0 ARGS`, with its access log collected.
+    pub fn serving(folder: &Path, args: &[&str]) -> Server {
+        let serving = common::binary::spawn_serve(folder, args, Stdio::piped())
             .unwrap_or_else(|banner| panic!("unexpected banner {banner:?}"));
         let mut child = serving.child;
         let mut stderr = child.stderr.take().unwrap();

@@ -11,9 +11,8 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::scenarios::{PIECE_PAUSE, Scenario};
-use crate::http::Limits;
 use crate::http::explain::explain_incomplete_head;
-use crate::respond::{Outcome, respond, timeout_response};
+use crate::respond::{Outcome, Rules, respond, timeout_response};
 use crate::server::session::encode;
 use crate::site::MemoryView;
 use crate::wire::packets::capture::{NoCapture, unix_now_us};
@@ -225,8 +224,8 @@ fn next_answer(
 ) -> Option<(Vec<u8>, u16, bool, usize)> {
     let deadline = Instant::now() + HEAD_WAIT;
     loop {
-        let limits = Limits::default();
-        if let Outcome::Answer(mut answer) = respond(input, site, SystemTime::now(), &limits) {
+        let rules = Rules::default();
+        if let Outcome::Answer(mut answer) = respond(input, site, SystemTime::now(), &rules) {
             if scenario != Scenario::KeepAlive && !answer.close {
                 // As the assignment's server does: one answer per connection, announced.
                 answer.response.push_header("Connection", "close");

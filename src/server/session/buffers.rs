@@ -4,6 +4,8 @@
 use std::collections::VecDeque;
 use std::fs::File;
 
+use super::StreamedFile;
+use crate::http::multipart::BodyPiece;
 use crate::server::access_log::LogRecord;
 
 /// A connection's first receive buffer; it doubles as needed, up to the bound the session gives.
@@ -77,7 +79,8 @@ impl Input {
 }
 
 /// What waits to be sent: bytes (heads and small bodies, of one or several pipelined
-/// responses), then at most one large file body. Counted as one stream, so that each
+/// responses), then at most one large body from the disk — a file, a range of it, or the
+/// ranges of a multipart body, whose small texts join the bytes in turn. Counted as one stream, so that each
 /// access-log record is written when its response has gone out.
 #[derive(Default)]
 pub(super) struct Output {
@@ -93,10 +96,13 @@ pub(super) struct Output {
     pub(super) done: Vec<LogRecord>,
 }
 
+/// The body being sent from the disk: the range now going out, and what follows it.
 pub(super) struct FileBody {
     pub(super) file: File,
     pub(super) offset: u64,
     pub(super) remaining: u64,
+    /// After this range: texts (queued as bytes when their turn comes) and more ranges.
+    pub(super) after: VecDeque<BodyPiece>,
 }
 
 /// An access-log record waiting for its response to go out.
@@ -150,7 +156,7 @@ impl Output {
             body.offset += from_file;
             body.remaining -= from_file;
             if body.remaining == 0 {
-                self.file = None;
+                self.next_piece();
             }
         }
         while self.unsent.front().is_some_and(|u| u.end <= self.sent) {
@@ -158,6 +164,37 @@ impl Output {
                 self.done.push(unsent.record);
             }
         }
+    }
+
+    /// Queues a body to send from the disk, behind the bytes queued.
+    pub(super) fn stream(&mut self, streamed: StreamedFile) {
+        self.file = Some(FileBody {
+            file: streamed.file,
+            offset: 0,
+            remaining: 0,
+            after: streamed.pieces.into(),
+        });
+        self.next_piece();
+    }
+
+    /// The current range is sent: texts up to the next range join the bytes; the next range
+    /// becomes current; with none left, the file body is done.
+    fn next_piece(&mut self) {
+        let Some(body) = &mut self.file else {
+            return;
+        };
+        while let Some(piece) = body.after.pop_front() {
+            match piece {
+                BodyPiece::Text(text) => self.bytes.extend_from_slice(&text),
+                BodyPiece::Range(range) if range.len > 0 => {
+                    body.offset = range.start;
+                    body.remaining = range.len;
+                    return;
+                }
+                BodyPiece::Range(_) => {}
+            }
+        }
+        self.file = None;
     }
 
     /// The connection is over: records of responses cut short get the body bytes that did

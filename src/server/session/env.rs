@@ -3,7 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::http::{Limits, Now};
+use crate::http::Now;
+use crate::respond::Rules;
 use crate::site::FileView;
 
 /// What a session needs from outside for one call: the time, the site, the rules
@@ -14,7 +15,8 @@ pub struct Env<'a> {
     /// The wall-clock time and its `Date` text, for responses and the access log.
     pub date: &'a dyn Now,
     pub view: &'a dyn FileView,
-    pub limits: &'a Limits,
+    /// The bounds on a request and the cache policy.
+    pub rules: &'a Rules,
     pub timeouts: &'a Timeouts,
     /// Make access-log records.
     pub log: bool,

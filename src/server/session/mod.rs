@@ -24,7 +24,7 @@ use std::net::IpAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Instant;
 
-use self::buffers::{FileBody, Input, Output, Unsent};
+use self::buffers::{Input, Output, Unsent};
 use self::logged::Logged;
 use super::access_log::{LogRecord, request_line};
 use crate::http::explain::{explain_incomplete_head, explain_unfinished_body};
@@ -33,7 +33,7 @@ use crate::respond::{Answer, Outcome, refusal, timeout_response};
 
 pub use buffers::Transmit;
 pub use env::{Env, Timeouts};
-pub use responder::{Encoded, Responder, Site, encode};
+pub use responder::{Encoded, Responder, Site, StreamedFile, encode};
 
 /// Input buffered beyond the head limit (pipelined requests) before reading pauses.
 const READ_CHUNK: usize = 16 * 1024;
@@ -143,7 +143,7 @@ impl<R: Responder> Session<R> {
                 Some(self.input.room(READ_CHUNK))
             }
             Phase::Open | Phase::Closing { .. } => {
-                let bound = env.limits.max_head_bytes + READ_CHUNK;
+                let bound = env.rules.limits.max_head_bytes + READ_CHUNK;
                 let unanswered = self.input.end - self.input.start;
                 if unanswered >= bound || !self.output.is_empty() && unanswered >= READ_CHUNK {
                     return None;
@@ -369,16 +369,12 @@ impl<R: Responder> Session<R> {
         let why = response.why.take();
         let before = self.output.bytes.len();
         let encoded = self.responder.encode(response, &mut self.output.bytes);
-        let file_len = encoded.file.as_ref().map_or(0, |(_, len)| *len);
+        let file_len = encoded.file.as_ref().map_or(0, StreamedFile::len);
         let total = (self.output.bytes.len() - before) as u64 + file_len;
         let start = self.output.queued;
         self.output.queued += total;
-        if let Some((file, len)) = encoded.file {
-            self.output.file = Some(FileBody {
-                file,
-                offset: 0,
-                remaining: len,
-            });
+        if let Some(streamed) = encoded.file {
+            self.output.stream(streamed);
         }
         if env.log {
             self.output.unsent.push_back(Unsent {

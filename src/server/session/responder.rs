@@ -4,20 +4,42 @@
 //! driver.
 
 use std::fs::File;
-use std::io::Read;
 
 use super::Env;
+use crate::http::multipart::BodyPiece;
+use crate::http::range::ByteRange;
+use crate::http::response::read_range;
 use crate::http::{Body, Response};
 use crate::respond::{Outcome, respond};
 
-/// A file up to this size is copied behind its head, so both leave in one write; a larger
-/// one is sent from the disk (sendfile), never held in memory.
+/// A file body (or the file bytes of a multipart body) up to this size is copied behind its
+/// head, so both leave in one write; a larger one is sent from the disk (sendfile), never
+/// held in memory.
 const COALESCE_LIMIT: u64 = 64 * 1024;
+
+/// A body sent from the disk after the bytes written: ranges of one open file (the whole
+/// file is one range), with small texts between them (a multipart body's boundaries).
+#[derive(Debug)]
+pub struct StreamedFile {
+    pub file: File,
+    pub pieces: Vec<BodyPiece>,
+}
+
+impl StreamedFile {
+    /// The bytes it puts on the wire.
+    pub fn len(&self) -> u64 {
+        self.pieces.iter().map(BodyPiece::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
 
 /// How a response becomes the bytes the session queues.
 pub struct Encoded {
-    /// A large file body, sent after the bytes written (with sendfile), and its length.
-    pub file: Option<(File, u64)>,
+    /// A large body, sent from the disk (with sendfile) after the bytes written.
+    pub file: Option<StreamedFile>,
     /// Body bytes, for the access log.
     pub body_len: u64,
     /// The framing is broken (a file shrank while it was read, a flawed response): the
@@ -49,7 +71,7 @@ pub struct Site;
 
 impl Responder for Site {
     fn answer(&mut self, input: &[u8], env: &Env) -> Outcome {
-        respond(input, env.view, env.date, env.limits)
+        respond(input, env.view, env.date, env.rules)
     }
 
     fn encode(&mut self, response: Response, out: &mut Vec<u8>) -> Encoded {
@@ -57,8 +79,9 @@ impl Responder for Site {
     }
 }
 
-/// The exact wire form: the head, then a body in memory or a small file copied behind it (one
-/// write for both); a large file is handed over to be sent from the disk.
+/// The exact wire form: the head, then a body in memory or a small file (or small ranges)
+/// copied behind it (one write for both); a large file or range is handed over to be sent
+/// from the disk.
 pub fn encode(response: Response, out: &mut Vec<u8>) -> Encoded {
     response.write_head(out);
     let mut encoded = Encoded {
@@ -66,21 +89,45 @@ pub fn encode(response: Response, out: &mut Vec<u8>) -> Encoded {
         body_len: response.body.len(),
         broken: false,
     };
-    match response.body {
-        Body::Empty => {}
-        Body::Bytes(bytes) => out.extend_from_slice(&bytes),
-        Body::Shared(bytes) => out.extend_from_slice(&bytes),
-        Body::File { file, len } if len <= COALESCE_LIMIT => {
-            let before = out.len();
-            let read = file.take(len).read_to_end(out);
-            let got = (out.len() - before) as u64;
-            if read.is_err() || got != len {
-                // It shrank or failed under us: what was read goes out, then the close.
-                encoded.body_len = got;
-                encoded.broken = true;
-            }
+    let streamed = match response.body {
+        Body::File { file, offset, len } => StreamedFile {
+            file,
+            pieces: vec![BodyPiece::Range(ByteRange { start: offset, len })],
+        },
+        Body::FileParts { file, pieces } => StreamedFile { file, pieces },
+        in_memory => {
+            let _ = in_memory.read_into(out); // Bytes in memory: no read can fail.
+            return encoded;
         }
-        Body::File { file, len } => encoded.file = Some((file, len)),
+    };
+    let from_disk: u64 = streamed
+        .pieces
+        .iter()
+        .map(|piece| match piece {
+            BodyPiece::Range(range) => range.len,
+            BodyPiece::Text(_) => 0,
+        })
+        .sum();
+    if from_disk > COALESCE_LIMIT {
+        encoded.file = Some(streamed);
+        return encoded;
+    }
+    let before = out.len();
+    if copy_pieces(&streamed, out).is_err() {
+        // It shrank or failed under us: what was read goes out, then the close.
+        encoded.body_len = (out.len() - before) as u64;
+        encoded.broken = true;
     }
     encoded
+}
+
+/// Appends a small streamed body to `out`, reading its ranges from the file.
+fn copy_pieces(streamed: &StreamedFile, out: &mut Vec<u8>) -> std::io::Result<()> {
+    for piece in &streamed.pieces {
+        match piece {
+            BodyPiece::Text(text) => out.extend_from_slice(text),
+            BodyPiece::Range(range) => read_range(&streamed.file, range.start, range.len, out)?,
+        }
+    }
+    Ok(())
 }

@@ -6,6 +6,7 @@
 mod body;
 mod findings;
 mod head;
+mod partial;
 mod segments;
 mod status_line;
 
@@ -67,6 +68,13 @@ pub fn analyse(bytes: &[u8], request_was_head: bool, ending: Ending) -> Analysis
             &mut analysis,
             &mut notes,
         );
+        let body_end = head_len + analysis.body_len.min(bytes.len() - head_len);
+        let body = &bytes[head_len..body_end];
+        let payload = match message::body_framing(head, request_was_head) {
+            message::BodyFraming::Chunked => message::dechunk(body).unwrap_or_default(),
+            _ => body.to_vec(),
+        };
+        partial::partial(head, &payload, &analysis, &mut notes);
     }
     analysis.findings = notes.into_findings();
     analysis
@@ -94,6 +102,50 @@ mod tests {
         assert!(ids(&a).is_empty(), "{:?}", a.findings);
         assert_eq!(a.code, Some(200));
         assert_eq!(a.body_len, 3);
+    }
+
+    #[test]
+    fn partial_and_conditional_answers_are_read_by_their_own_framing() {
+        let partial = |head: &str, body: &str| {
+            let date = "Date: Wed, 25 Nov 2026 15:00:00 GMT";
+            let response = format!("HTTP/1.1 {head}\r\n{date}\r\n\r\n{body}");
+            analyse(response.as_bytes(), false, Ending::Complete)
+        };
+        let good = partial(
+            "206 Partial Content\r\nContent-Length: 3\r\nContent-Range: bytes 2-4/10\r\nContent-Type: text/plain",
+            "cde",
+        );
+        assert!(ids(&good).is_empty(), "{:?}", good.findings);
+        let liar = partial(
+            "206 Partial Content\r\nContent-Length: 3\r\nContent-Range: bytes 2-5/10\r\nContent-Type: text/plain",
+            "cde",
+        );
+        assert_eq!(ids(&liar), ["partial"]);
+        let unlabelled = partial(
+            "206 Partial Content\r\nContent-Length: 3\r\nContent-Type: text/plain",
+            "cde",
+        );
+        assert_eq!(ids(&unlabelled), ["partial"]);
+        let parts = "--B\r\nContent-Range: bytes 0-0/9\r\n\r\na\r\n--B\r\nContent-Range: bytes 8-8/9\r\n\r\ni\r\n--B--\r\n";
+        let multipart = partial(
+            &format!(
+                "206 Partial Content\r\nContent-Type: multipart/byteranges; boundary=B\r\nContent-Length: {}",
+                parts.len()
+            ),
+            parts,
+        );
+        assert!(ids(&multipart).is_empty(), "{:?}", multipart.findings);
+        let bare_416 = partial("416 Range Not Satisfiable\r\nContent-Length: 0", "");
+        assert_eq!(ids(&bare_416), ["partial"]);
+        let good_416 = partial(
+            "416 Range Not Satisfiable\r\nContent-Range: bytes */10\r\nContent-Length: 0",
+            "",
+        );
+        assert!(ids(&good_416).is_empty(), "{:?}", good_416.findings);
+        let not_modified = partial("304 Not Modified\r\nETag: \"x\"", "");
+        assert!(ids(&not_modified).is_empty(), "{:?}", not_modified.findings);
+        let bad_tag = partial("304 Not Modified\r\nETag: x", "");
+        assert_eq!(ids(&bad_tag), ["etag"]);
     }
 
     #[test]

@@ -11,11 +11,13 @@ use std::io::Read;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use httplab::http::multipart;
+use httplab::http::range::ContentRange;
 use httplab::http::request::{self, Framing, Limits, Parsed, Request, Version};
 use httplab::site::{
     DiskView, Entry, FileData, FileView, Forbidden, MemoryView, PathError, SitePath,
 };
-use httplab::{Answer, Outcome};
+use httplab::{Answer, Outcome, Rules};
 
 /// Runs the target called `name` on `data` (for replaying a file of seeds or artifacts).
 pub fn run(name: &str, data: &[u8]) {
@@ -113,6 +115,14 @@ pub fn limit_sets() -> &'static [Limits; 2] {
             },
         ]
     })
+}
+
+/// The rules `respond` is called with: `limits`, and the default cache policy.
+pub fn rules(limits: &Limits) -> Rules {
+    Rules {
+        limits: limits.clone(),
+        ..Rules::default()
+    }
 }
 
 /// The bytes of every file stored where no request may reach: above the root (a `..`
@@ -567,7 +577,7 @@ pub fn check_wire(answer: Answer) -> (Facts, Wire) {
 /// the request `parse` saw.
 pub fn check_respond(input: &[u8], limits: &Limits) {
     let parsed = request::parse(input, limits);
-    let outcome = httplab::respond(input, fixture_view(), now(), limits);
+    let outcome = httplab::respond(input, fixture_view(), now(), &rules(limits));
     let answer = match (outcome, &parsed) {
         (Outcome::Incomplete, Parsed::Incomplete) => return,
         (Outcome::Incomplete, other) => {
@@ -603,7 +613,7 @@ pub fn check_respond(input: &[u8], limits: &Limits) {
             "Content-Length is not the body's length"
         );
     }
-    if !matches!(wire.code, 200 | 301 | 304 | 403 | 404) {
+    if !matches!(wire.code, 200 | 206 | 301 | 304 | 403 | 404 | 412 | 416) {
         assert!(
             answer.close,
             "a {} that keeps the connection open",
@@ -623,6 +633,53 @@ pub fn check_respond(input: &[u8], limits: &Limits) {
             assert_eq!(answer.discard, 0);
         }
         Parsed::Complete(request) => check_answer(input, request, &answer, &wire, limits),
+    }
+}
+
+/// A 206 sends only bytes of `file`, each labelled with where they are in it: one range
+/// (Content-Range and Content-Length agree), or the parts of a multipart/byteranges body.
+pub fn check_partial(wire: &Wire, file: &[u8]) {
+    let slice_of = |range: Option<ContentRange>| match range {
+        Some(ContentRange::Range {
+            first,
+            last,
+            complete,
+        }) => {
+            assert_eq!(
+                complete,
+                Some(file.len() as u64),
+                "Content-Range names another length"
+            );
+            &file[first as usize..=last as usize]
+        }
+        other => panic!("a 206 part labelled {other:?}"),
+    };
+    let content_type = wire.field("content-type").unwrap_or_default();
+    match multipart::boundary_of(content_type) {
+        None => {
+            let range = wire.field("content-range").and_then(ContentRange::parse);
+            assert_eq!(
+                wire.body,
+                slice_of(range),
+                "a 206 body is not the range it names"
+            );
+            assert_eq!(range.and_then(|r| r.part_len()), wire.content_length());
+        }
+        Some(boundary) => {
+            let parts = multipart::parse(&wire.body, boundary).expect("a readable multipart body");
+            assert!(
+                parts.len() >= 2,
+                "a multipart 206 of {} part(s)",
+                parts.len()
+            );
+            for part in parts {
+                assert_eq!(
+                    part.data,
+                    slice_of(part.content_range),
+                    "a part is not its range"
+                );
+            }
+        }
     }
 }
 
@@ -686,8 +743,12 @@ fn check_answer(input: &[u8], request: &Request<'_>, answer: &Facts, wire: &Wire
         // Every servable file is served, and what is served is that file.
         match expected_file(path) {
             Some(bytes) => {
-                if request.if_modified_since.is_none() {
+                if request.conditions.is_empty() {
                     assert_eq!(wire.code, 200, "{} is a file of the site", path);
+                }
+                if wire.code == 206 {
+                    assert!(is_get, "a 206 to {}", request.method);
+                    check_partial(wire, bytes);
                 }
                 if wire.code == 200 {
                     assert_eq!(wire.content_length(), Some(bytes.len() as u64));
@@ -738,7 +799,12 @@ fn check_answer(input: &[u8], request: &Request<'_>, answer: &Facts, wire: &Wire
         );
     }
     // The answer depends on the head only.
-    let alone = httplab::respond(&input[..request.head_len], fixture_view(), now(), limits);
+    let alone = httplab::respond(
+        &input[..request.head_len],
+        fixture_view(),
+        now(),
+        &rules(limits),
+    );
     let Outcome::Answer(alone) = alone else {
         panic!("the head alone is incomplete")
     };
@@ -751,8 +817,8 @@ fn check_answer(input: &[u8], request: &Request<'_>, answer: &Facts, wire: &Wire
         &alone, answer,
         "the bytes after the head changed what is done around the answer"
     );
-    // HEAD answers with the head GET would have.
-    if request.method == "HEAD" {
+    // HEAD answers with the head GET would have (ranges are for GET alone).
+    if request.method == "HEAD" && request.conditions.range.is_none() {
         let start = leading_empty_lines(input);
         assert!(
             input[start..].starts_with(b"HEAD "),
@@ -761,7 +827,8 @@ fn check_answer(input: &[u8], request: &Request<'_>, answer: &Facts, wire: &Wire
         let mut get = input[..start].to_vec();
         get.extend_from_slice(b"GET");
         get.extend_from_slice(&input[start + 4..]);
-        let Outcome::Answer(got) = httplab::respond(&get, fixture_view(), now(), limits) else {
+        let Outcome::Answer(got) = httplab::respond(&get, fixture_view(), now(), &rules(limits))
+        else {
             panic!("the same request with GET is incomplete")
         };
         let (_, got_wire) = check_wire(got);
@@ -996,7 +1063,7 @@ pub fn check_disk(trap: &Trap, target: &str) {
     if target.bytes().all(|b| b.is_ascii_graphic()) && !target.is_empty() {
         for method in ["GET", "HEAD"] {
             let input = format!("{method} {target} HTTP/1.1\r\nHost: x\r\n\r\n");
-            match httplab::respond(input.as_bytes(), &trap.view, now(), &Limits::default()) {
+            match httplab::respond(input.as_bytes(), &trap.view, now(), &Rules::default()) {
                 Outcome::Answer(answer) => {
                     let (_, wire) = check_wire(answer);
                     if method == "HEAD" {

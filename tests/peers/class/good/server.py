@@ -1,6 +1,7 @@
 # A careful multithreaded server (parts 1 and 2 done well): reads the whole head, answers
 # GET and HEAD with the file's bytes and a correct head, 404, 400, 405, 501 and 505, keeps
-# connections alive, refuses paths outside its folder. Port 6789, as the assignment says.
+# connections alive, refuses paths outside its folder, sends validators (Last-Modified, an
+# ETag) and answers the conditional GET with 304. Port 6789, as the assignment says.
 import os
 import sys
 import threading
@@ -10,7 +11,7 @@ from socket import *
 TYPES = {'.html': 'text/html; charset=utf-8', '.css': 'text/css', '.png': 'image/png',
          '.txt': 'text/plain; charset=utf-8'}
 REASONS = {200: 'OK', 301: 'Moved Permanently', 304: 'Not Modified', 400: 'Bad Request',
-           404: 'Not Found', 405: 'Method Not Allowed', 414: 'URI Too Long',
+           404: 'Not Found', 412: 'Precondition Failed', 405: 'Method Not Allowed', 414: 'URI Too Long',
            501: 'Not Implemented', 505: 'HTTP Version Not Supported'}
 ROOT = os.path.realpath('.')
 
@@ -77,13 +78,24 @@ def serve_one(sock, head):
         answer(sock, 404, b'<h1>404 Not Found</h1>\n', method == 'HEAD', close=close,
                ctype='text/html; charset=utf-8')
         return not close
-    stamp = formatdate(os.path.getmtime(full), usegmt=True)
-    if fields.get('if-modified-since') == stamp:
-        answer(sock, 304, b'', True, extra='Last-Modified: %s\r\n' % stamp, close=close)
+    info = os.stat(full)
+    stamp = formatdate(info.st_mtime, usegmt=True)
+    etag = '"%x-%x"' % (info.st_size, info.st_mtime_ns)
+    validators = 'Last-Modified: %s\r\nETag: %s\r\n' % (stamp, etag)
+    required = [t.strip() for t in fields.get('if-match', '').split(',') if t.strip()]
+    if required and '*' not in required and etag not in required:
+        answer(sock, 412, b'not that version\n', close=close)
+        return not close
+    tags = [t.strip() for t in fields.get('if-none-match', '').split(',') if t.strip()]
+    if tags:
+        fresh = '*' in tags or etag in [t[2:] if t.startswith('W/') else t for t in tags]
+    else:
+        fresh = fields.get('if-modified-since') == stamp
+    if fresh:
+        answer(sock, 304, b'', True, extra=validators, close=close)
         return not close
     ctype = TYPES.get(os.path.splitext(full)[1], 'application/octet-stream')
-    answer(sock, 200, body, method == 'HEAD', extra='Last-Modified: %s\r\n' % stamp,
-           close=close, ctype=ctype)
+    answer(sock, 200, body, method == 'HEAD', extra=validators, close=close, ctype=ctype)
     return not close
 
 
