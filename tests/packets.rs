@@ -222,7 +222,11 @@ fn serve_record_writes_one_capture_per_connection() {
     unsafe { libc::kill(serving.child.id() as i32, libc::SIGTERM) };
     let _ = serving.child.wait();
     assert!(text.contains("accept 127.0.0.1:"), "{text}");
-    assert!(text.contains("write 245 bytes → the client"), "{text}");
+    let written = format!(
+        "write {} bytes → the client",
+        report.transcript.server_bytes().len()
+    );
+    assert!(text.contains(&written), "{text}");
     let file = capture.to_string_lossy().into_owned();
     let http = tshark(&["-r", &file, "-Y", "http"]);
     assert!(

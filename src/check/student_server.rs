@@ -13,6 +13,9 @@ use crate::supervise::{
     Confinement, NotListening, OutputMark, ProgramSpec, SuperviseError, Supervised, working_copy,
 };
 
+/// In `grade`, how long a submission's server may run in all (a backstop: a whole check
+/// takes seconds).
+const GRADED_WALL: Duration = Duration::from_secs(300);
 /// How long a server may take to start listening.
 pub const STARTUP: Duration = Duration::from_secs(10);
 /// After a check that left a request unanswered, how long to wait for the server's exit to
@@ -217,7 +220,11 @@ fn launch(
     confinement: &Option<Confinement>,
     startup: Duration,
 ) -> Result<Supervised, StartError> {
-    let spec = command.spec(port, dir).confined(confinement.clone());
+    let mut spec = command.spec(port, dir).confined(confinement.clone());
+    if confinement.is_some() {
+        // In grade, a bound on wall time too: check's own waits end every run long before.
+        spec.limits.wall = Some(GRADED_WALL);
+    }
     let mut process = Supervised::start(&spec).map_err(StartError::Spawn)?;
     match process.wait_listening(port, startup) {
         Ok(()) => Ok(process),
