@@ -384,6 +384,25 @@ impl Conversation<'_> {
         }
     }
 
+    /// Waits up to `wait` for the server to close, and says how: `Closed` (a FIN), `Reset`,
+    /// or `None` when it kept the connection open. Bytes that arrive meanwhile are dropped.
+    pub fn how_it_closes(&mut self, wait: Duration) -> Option<Ending> {
+        let mut extra = std::mem::take(&mut self.pending);
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            match self.stream().receive(&mut extra, left) {
+                Received::Bytes(_) => continue,
+                Received::PeerClosed => return Some(Ending::Closed),
+                Received::Reset => return Some(Ending::Reset),
+                Received::TimedOut | Received::Failed => return None,
+            }
+        }
+    }
+
     /// Closes the connection, keeps its transcript, and gives the sizes of the data segments
     /// the server sent when they were captured.
     fn close_measuring(mut self) -> Option<Vec<usize>> {

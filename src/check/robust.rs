@@ -4,7 +4,9 @@
 use std::thread;
 use std::time::Duration;
 
+use super::context::QUIET;
 use super::{Context, Judgement, SendOptions, expect};
+use crate::wire::analysis::Ending;
 
 pub fn split_request(context: &Context) -> Judgement {
     let request = context.request("GET", "/helloWorld.html", "HTTP/1.1", &[]);
@@ -46,13 +48,39 @@ pub fn large_head(context: &Context) -> Judgement {
             ("Accept-Language", "en-US,en;q=0.9,de;q=0.8,zh-CN;q=0.7"),
             ("Accept-Encoding", "gzip, deflate, br"),
             ("Cookie", &cookie),
+            // The close shows whether the whole head was read: a server that closes with
+            // part of it unread sends a reset, not a FIN.
+            ("Connection", "close"),
         ],
     );
-    let reply = context.send(&request, SendOptions::default());
+    let Ok(mut conversation) = context.open() else {
+        return Judgement::fail("an answer", "no connection", b"");
+    };
+    conversation.write(&request, None);
+    // Read the answer alone (no linger, which would take the close with it), then the close.
+    let reply = conversation.read_reply(SendOptions::default());
+    let ending = match reply.ending {
+        Ending::Reset => Some(Ending::Reset),
+        _ => conversation.how_it_closes(QUIET),
+    };
+    conversation.close();
+    // A reset: the rest of the head arrived at a socket closed after one recv(). Whether its
+    // answer could still be read first is a race; the reset itself is not, so it decides.
+    if ending == Some(Ending::Reset) {
+        return Judgement::fail(
+            "the whole head read, the file sent, then a plain close (FIN)",
+            format!(
+                "a reset ({} bytes of answer before it): the server closed the connection with \
+                 the rest of the {}-byte head unread",
+                reply.bytes.len(),
+                request.len()
+            ),
+            &reply.bytes,
+        )
+        .because("single-recv");
+    }
     let judgement = expect::file(context, &reply, "helloWorld.html")
         .explained(&format!(", for a {}-byte request head", request.len()), "");
-    // Answered, but not right: the head did not fit in what the server read (a reset after
-    // a 200 is the rest of the head arriving at a closed socket).
     if reply.answered() {
         judgement.or_because("single-recv")
     } else {
