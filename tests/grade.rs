@@ -132,7 +132,9 @@ impl Class {
                 &peers().join(format!("students/{student}.py")),
             );
         }
-        zip_folder(&class.join("good"), &class.join("good_zipped.zip"), "good");
+        // The same name twice (a folder and a zip), and a student named like a class file.
+        zip_folder(&class.join("good"), &class.join("good.zip"), "good");
+        copy_folder(&class.join("syntax_error"), &class.join("grades.json"));
         std::fs::write(class.join("broken.zip"), b"PK\x03\x04 not really a zip").unwrap();
         let secret = root.path().join("secret.txt");
         std::fs::write(&secret, SECRET).unwrap();
@@ -232,7 +234,8 @@ fn a_class_is_graded_in_one_command_sandboxed() {
         "floods_stdout",
         "forks_children",
         "good",
-        "good_zipped",
+        "good.zip",
+        "grades.json",
         "huge_file",
         "kills_everything",
         "loops_forever",
@@ -252,7 +255,7 @@ fn a_class_is_graded_in_one_command_sandboxed() {
     let verdict = |student: &str, id: &str| rows[student][id].clone();
 
     // The good server, and its zipped copy, graded while hostile ones ran beside them.
-    for good in ["good", "good_zipped"] {
+    for good in ["good", "good.zip"] {
         assert_eq!(score(good), 100.0, "{good}: {:?}", rows[good]);
         assert_eq!(rows[good]["part 1 passed"], "yes");
         assert_eq!(rows[good]["part 2 passed"], "yes");
@@ -372,11 +375,21 @@ fn a_class_is_graded_in_one_command_sandboxed() {
     }
 
     // Each student's folder, and Gradescope's format as Gradescope reads it.
+    // A student named like a class file gets a folder beside it, not over it.
+    assert!(out.join("grades.json").is_file());
+    assert!(out.join("grades.json (student)/report.txt").is_file());
+    let folder = |student: &str| {
+        if student == "grades.json" {
+            out.join("grades.json (student)")
+        } else {
+            out.join(student)
+        }
+    };
     for student in students {
         for file in ["report.txt", "grade.json", "server.log", "results.json"] {
-            assert!(out.join(student).join(file).is_file(), "{student}/{file}");
+            assert!(folder(student).join(file).is_file(), "{student}/{file}");
         }
-        let results = read_json(&out.join(student).join("results.json"));
+        let results = read_json(&folder(student).join("results.json"));
         let tests = results["tests"].as_array().unwrap();
         assert_eq!(tests.len(), CHECKS);
         let mut sum = 0.0;
@@ -420,6 +433,13 @@ fn a_class_is_graded_in_one_command_sandboxed() {
             suite.attribute("failures"),
             Some(failed.to_string().as_str())
         );
+        // A server that never ran is an error in CI's eyes, not a row of skipped tests.
+        let errors = cases
+            .iter()
+            .filter(|c| c.children().any(|n| n.has_tag_name("error")))
+            .count();
+        let not_run = by_name[student]["server_error"].is_string();
+        assert_eq!(errors, if not_run { CHECKS } else { 0 }, "{student}");
     }
 }
 

@@ -26,6 +26,11 @@ const LAST_REPLY_LINGER: Duration = Duration::from_millis(50);
 /// long with nothing new ends the wait: a broken server costs this, not the whole timeout.
 pub const QUIET: Duration = Duration::from_millis(500);
 
+/// The most a check reads on one connection: the fixtures' largest answer is a few KiB, and
+/// a server that streams without end must not fill httplab's memory (a check opens a
+/// hundred connections or more, and keeps each transcript).
+const READ_LIMIT: u64 = 512 * 1024;
+
 /// Where the expected bytes come from.
 #[derive(Clone, Debug)]
 pub enum Docroot {
@@ -241,11 +246,14 @@ impl Context {
 
     fn open_within(&self, timeout: Duration) -> Result<Conversation<'_>, Box<Reply>> {
         match RecordingStream::connect(&self.host, self.port(), timeout) {
-            Ok(stream) => Ok(Conversation {
-                context: self,
-                stream: Some(stream),
-                pending: Vec::new(),
-            }),
+            Ok(mut stream) => {
+                stream.limit_reads(READ_LIMIT);
+                Ok(Conversation {
+                    context: self,
+                    stream: Some(stream),
+                    pending: Vec::new(),
+                })
+            }
             Err((error, transcript)) => {
                 self.keep(transcript);
                 self.trouble.store(true, Ordering::Release);

@@ -135,7 +135,10 @@ impl StudentServer {
         // dead server's connections may hold the old one in TIME_WAIT). In grade's sandbox,
         // whose network namespace is the submission's own, it starts on the port asked for.
         let fixed_port = !command.takes_port();
-        let port = if fixed_port || confinement.is_some() {
+        let own_network = confinement
+            .as_ref()
+            .is_some_and(Confinement::private_network);
+        let port = if fixed_port || own_network {
             port
         } else {
             free_port()?

@@ -157,7 +157,7 @@ fn grade(args: &GradeArgs, server: String, rubric: Rubric) -> ExitCode {
         return usage("give the folder of submissions");
     };
     let confinement = if args.no_sandbox {
-        None
+        Confinement::user_only()
     } else {
         match Confinement::available() {
             Ok(confinement) => Some(confinement),
@@ -181,13 +181,21 @@ fn grade(args: &GradeArgs, server: String, rubric: Rubric) -> ExitCode {
         eprintln!("httplab: {error}");
         return ExitCode::FAILURE;
     }
-    let jobs = match (&confinement, args.jobs) {
-        (None, _) => {
-            eprintln!("httplab: no sandbox: the submissions run unconfined, one at a time");
+    let sandboxed = confinement
+        .as_ref()
+        .is_some_and(Confinement::private_network);
+    let jobs = match (sandboxed, args.jobs) {
+        (false, _) => {
+            let user = if confinement.is_some() {
+                ", as nobody"
+            } else {
+                ""
+            };
+            eprintln!("httplab: no sandbox: the submissions run unconfined{user}, one at a time");
             1
         }
-        (Some(_), Some(jobs)) => jobs.max(1),
-        (Some(_), None) => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        (true, Some(jobs)) => jobs.max(1),
+        (true, None) => std::thread::available_parallelism().map_or(2, |n| n.get()),
     };
     let config = GradeConfig {
         server: ServerCommand::Shell(server),

@@ -44,6 +44,18 @@ pub fn submissions(class: &Path) -> io::Result<Vec<Submission>> {
             found.push(unpack(student, &entry.path()));
         }
     }
+    // `alice/` and `alice.zip`: two submissions, two names (the zip keeps its extension).
+    let folders: Vec<String> = found
+        .iter()
+        .filter(|s| s._unpacked.is_none() && s.unusable.is_none())
+        .map(|s| s.student.clone())
+        .collect();
+    for submission in found.iter_mut() {
+        let from_zip = submission._unpacked.is_some() || submission.unusable.is_some();
+        if from_zip && folders.contains(&submission.student) {
+            submission.student.push_str(".zip");
+        }
+    }
     found.sort_by(|a, b| a.student.cmp(&b.student));
     Ok(found)
 }

@@ -34,7 +34,7 @@ impl Gradebook {
     pub fn add(&mut self, grade: &StudentGrade) -> io::Result<()> {
         let yes_no = |done: bool| if done { "yes" } else { "no" }.to_string();
         let mut row = vec![
-            grade.student.clone(),
+            spreadsheet_safe(&grade.student),
             grade.score.points.to_string(),
             grade.score.max.to_string(),
             yes_no(grade.done(Part::One)),
@@ -51,6 +51,16 @@ impl Gradebook {
         );
         self.csv.write_record(&row)?;
         self.csv.flush()
+    }
+}
+
+/// A name as a spreadsheet shows it, never as a formula: one that starts with `=`, `+`, `-`
+/// or `@` gets a leading apostrophe (OWASP's advice on CSV injection).
+fn spreadsheet_safe(name: &str) -> String {
+    if name.starts_with(['=', '+', '-', '@']) {
+        format!("'{name}")
+    } else {
+        name.to_string()
     }
 }
 

@@ -32,6 +32,23 @@ pub struct Outputs {
     pub junit: Option<PathBuf>,
 }
 
+impl Outputs {
+    /// A student's folder in `dir`: named after the student, unless that name is one of the
+    /// class's own files (a student called `grades.csv`), which keep their names.
+    pub fn student_folder(&self, student: &str) -> PathBuf {
+        let taken = ["grades.csv", "grades.json"].contains(&student)
+            || self
+                .junit
+                .as_ref()
+                .is_some_and(|j| *j == self.dir.join(student));
+        if taken {
+            self.dir.join(format!("{student} (student)"))
+        } else {
+            self.dir.join(student)
+        }
+    }
+}
+
 /// What happens as the class is graded, for a progress bar or a log.
 pub trait Progress {
     fn started(&mut self, student: &str);
@@ -82,11 +99,12 @@ pub fn grade_class(
                 Event::Started(student) => progress.started(&student),
                 Event::Finished(grade) => {
                     let grade = *grade;
-                    let student_dir = outputs.dir.join(&grade.student);
-                    let result =
-                        files::write_student(&student_dir, &grade, with_client, outputs.platform)
-                            .and_then(|()| gradebook.add(&grade));
-                    if let Err(error) = result {
+                    let student_dir = outputs.student_folder(&grade.student);
+                    // The row goes in whatever happened to the student's own files.
+                    let files =
+                        files::write_student(&student_dir, &grade, with_client, outputs.platform);
+                    let row = gradebook.add(&grade);
+                    if let Err(error) = files.and(row) {
                         written = Err(error);
                     }
                     progress.finished(&grade, grades.len() + 1, submissions.len());
@@ -103,11 +121,11 @@ pub fn grade_class(
             }
         }
     });
-    written?;
     if let Some(path) = &outputs.junit {
         let all: Vec<&StudentGrade> = grades.iter().collect();
         write_atomically(path, &platforms::junit(&all, with_client))?;
     }
+    written?;
     Ok(grades)
 }
 

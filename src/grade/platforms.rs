@@ -166,51 +166,70 @@ pub fn prairielearn(grade: &StudentGrade, with_client: bool) -> Value {
 }
 
 /// JUnit XML for the whole class: one test suite per student, one test case per check; a
-/// failed check is a `<failure>`, a skipped one `<skipped>`, a warning passes with its
-/// message in `<system-out>`.
+/// failed check is a `<failure>`, a warning passes with its message in `<system-out>`, and a
+/// check that did not run is `<skipped>` — or an `<error>` when it did not run because the
+/// program could not be run at all, so that a CI reading the file does not show it green.
 pub fn junit(grades: &[&StudentGrade], with_client: bool) -> String {
     use quick_xml::escape::escape;
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let cases: Vec<Vec<TestCase>> = grades.iter().map(|g| test_cases(g, with_client)).collect();
-    let count = |f: &dyn Fn(&TestCase) -> bool| cases.iter().flatten().filter(|t| f(t)).count();
+    let outcomes: Vec<Vec<(TestCase, Outcome)>> = grades
+        .iter()
+        .map(|g| {
+            test_cases(g, with_client)
+                .into_iter()
+                .map(|t| {
+                    let outcome = Outcome::of(g, &t);
+                    (t, outcome)
+                })
+                .collect()
+        })
+        .collect();
+    let count = |o: Outcome| outcomes.iter().flatten().filter(|(_, x)| *x == o).count();
     out.push_str(&format!(
-        "<testsuites name=\"httplab grade\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">\n",
-        count(&|_| true),
-        count(&|t| t.verdict == Verdict::Fail),
-        count(&|t| t.verdict == Verdict::Skip),
+        "<testsuites name=\"httplab grade\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">\n",
+        outcomes.iter().map(Vec::len).sum::<usize>(),
+        count(Outcome::Failure),
+        count(Outcome::Error),
+        count(Outcome::Skipped),
     ));
-    for (grade, cases) in grades.iter().zip(&cases) {
-        let failures = cases.iter().filter(|t| t.verdict == Verdict::Fail).count();
-        let skipped = cases.iter().filter(|t| t.verdict == Verdict::Skip).count();
+    for (grade, cases) in grades.iter().zip(&outcomes) {
+        let of = |o: Outcome| cases.iter().filter(|(_, x)| *x == o).count();
+        let student = xml_text(&grade.student);
+        let student = escape(student.as_str());
         out.push_str(&format!(
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\" time=\"{:.3}\">\n",
-            escape(grade.student.as_str()),
+            "  <testsuite name=\"{student}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3}\">\n",
             cases.len(),
+            of(Outcome::Failure),
+            of(Outcome::Error),
+            of(Outcome::Skipped),
             grade.elapsed.as_secs_f64()
         ));
         out.push_str(&format!(
             "    <properties><property name=\"score\" value=\"{}\"/><property name=\"max\" value=\"{}\"/></properties>\n",
             grade.score.points, grade.score.max
         ));
-        for case in cases {
+        for (case, outcome) in cases {
+            let name = xml_text(&case.name);
             out.push_str(&format!(
-                "    <testcase classname=\"{}\" name=\"{}\">",
-                escape(grade.student.as_str()),
-                escape(case.name.as_str())
+                "    <testcase classname=\"{student}\" name=\"{}\">",
+                escape(name.as_str())
             ));
             let output = xml_text(&case.output);
             let text = escape(output.as_str());
-            match case.verdict {
-                Verdict::Fail => out.push_str(&format!(
+            let first = escape(first_line(&output));
+            match outcome {
+                Outcome::Failure => out.push_str(&format!(
                     "<failure message=\"{} failed\">{text}</failure>",
                     case.id
                 )),
-                Verdict::Skip => out.push_str(&format!(
-                    "<skipped message=\"{}\"/>",
-                    escape(first_line(&output))
-                )),
-                Verdict::Warn => out.push_str(&format!("<system-out>warning: {text}</system-out>")),
-                Verdict::Pass => {}
+                Outcome::Error => {
+                    out.push_str(&format!("<error message=\"{first}\">{text}</error>"))
+                }
+                Outcome::Skipped => out.push_str(&format!("<skipped message=\"{first}\"/>")),
+                Outcome::Warned => {
+                    out.push_str(&format!("<system-out>warning: {text}</system-out>"))
+                }
+                Outcome::Passed => {}
             }
             out.push_str("</testcase>\n");
         }
@@ -218,6 +237,34 @@ pub fn junit(grades: &[&StudentGrade], with_client: bool) -> String {
     }
     out.push_str("</testsuites>\n");
     out
+}
+
+/// A test case's JUnit element.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    Passed,
+    Warned,
+    Failure,
+    Skipped,
+    Error,
+}
+
+impl Outcome {
+    fn of(grade: &StudentGrade, case: &TestCase) -> Outcome {
+        let client = case.id.starts_with("client.");
+        let not_run = if client {
+            grade.client.is_none() && grade.client_error.is_some()
+        } else {
+            grade.server.is_none() && grade.server_error.is_some()
+        };
+        match case.verdict {
+            Verdict::Pass => Outcome::Passed,
+            Verdict::Warn => Outcome::Warned,
+            Verdict::Fail => Outcome::Failure,
+            Verdict::Skip if not_run => Outcome::Error,
+            Verdict::Skip => Outcome::Skipped,
+        }
+    }
 }
 
 /// XML 1.0 allows no control characters but tab and line ends, even escaped: a student's

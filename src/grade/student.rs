@@ -105,7 +105,10 @@ pub fn grade(submission: &Submission, config: &GradeConfig) -> StudentGrade {
         elapsed: Duration::ZERO,
     };
     if grade.server_error.is_none() {
-        if config.confinement.is_some()
+        if config
+            .confinement
+            .as_ref()
+            .is_some_and(Confinement::private_network)
             && let Err(error) = enter_private_network()
         {
             grade.server_error = Some(format!("cannot make its network namespace: {error}"));

@@ -75,6 +75,8 @@ pub enum LimitHit {
     Cpu,
     /// Ran longer than [`Limits::wall`].
     Wall,
+    /// Wrote more into its working folder than [`Limits::folder_bytes`].
+    Folder,
 }
 
 impl fmt::Display for LimitHit {
@@ -84,6 +86,7 @@ impl fmt::Display for LimitHit {
             LimitHit::Memory => "it used more memory than allowed",
             LimitHit::Cpu => "it used more CPU time than allowed (an endless loop?)",
             LimitHit::Wall => "it ran longer than allowed",
+            LimitHit::Folder => "it wrote more into its folder than allowed",
         })
     }
 }

@@ -32,7 +32,8 @@ const MIB: u64 = 1024 * 1024;
 ///   and it bounds each process, not the tree;
 /// - `cpu` (again, plus one second): the CPU time of the whole tree, so forking workers
 ///   does not multiply the budget;
-/// - `wall`: time since start, when set.
+/// - `wall`: time since start, when set;
+/// - `folder_bytes`: the size of everything in its working folder (looked at once a second).
 ///
 /// Output: the last `output_bytes` of stdout and of stderr are kept, the rest counted.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,6 +47,9 @@ pub struct Limits {
     pub output_bytes: usize,
     /// `None`: runs until stopped (a server: its caller stops it).
     pub wall: Option<Duration>,
+    /// All the files in its working folder together (a file-size limit alone lets a program
+    /// write a thousand files of 64 MiB).
+    pub folder_bytes: u64,
 }
 
 impl Default for Limits {
@@ -62,6 +66,7 @@ impl Default for Limits {
             file_size_bytes: 64 * MIB,
             output_bytes: MIB as usize,
             wall: None,
+            folder_bytes: 256 * MIB,
         }
     }
 }

@@ -291,12 +291,12 @@ fn become_subreaper() -> Result<(), SuperviseError> {
 
 fn command(spec: &ProgramSpec, marker: &str) -> Command {
     let argv = match &spec.confinement {
-        Some(confinement) => {
+        Some(confinement) if confinement.private_network() => {
             let mut env = spec.env.clone();
             env.push((MARKER_NAME.into(), marker.into()));
             confinement.wrap(&spec.argv, &spec.dir, &env)
         }
-        None => spec.argv.clone(),
+        _ => spec.argv.clone(),
     };
     let mut command = Command::new(&argv[0]);
     command
@@ -345,7 +345,7 @@ fn watch(
         .map_err(SuperviseError::Thread)?;
     let stderr = Capture::start(stderr, cap, &format!("httplab-stderr-{pid}"))
         .map_err(SuperviseError::Thread)?;
-    let watchdog = Watchdog::start(tree.clone(), spec.limits.clone(), started)
+    let watchdog = Watchdog::start(tree.clone(), spec.limits.clone(), spec.dir.clone(), started)
         .map_err(SuperviseError::Thread)?;
     Ok((stdout, stderr, watchdog))
 }

@@ -10,6 +10,7 @@
 //! 1–2 ms after an idle pause, so an idle server costs the watchdog ~1.5–2% of a core,
 //! whichever the tick.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -92,13 +93,18 @@ pub struct Watchdog {
 }
 
 impl Watchdog {
-    pub fn start(tree: Arc<Tree>, limits: Limits, started: Instant) -> std::io::Result<Watchdog> {
+    pub fn start(
+        tree: Arc<Tree>,
+        limits: Limits,
+        folder: PathBuf,
+        started: Instant,
+    ) -> std::io::Result<Watchdog> {
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
             let stop = stop.clone();
             std::thread::Builder::new()
                 .name(format!("httplab-watchdog-{}", tree.leader))
-                .spawn(move || watch(&tree, &limits, started, &stop))?
+                .spawn(move || watch(&tree, &limits, &folder, started, &stop))?
         };
         Ok(Watchdog {
             stop,
@@ -121,14 +127,22 @@ impl Drop for Watchdog {
     }
 }
 
-fn watch(tree: &Tree, limits: &Limits, started: Instant, stop: &AtomicBool) {
+fn watch(tree: &Tree, limits: &Limits, folder: &Path, started: Instant, stop: &AtomicBool) {
     let (ticks, page) = (procfs::ticks_per_second(), procfs::page_size());
     let (mut pause, mut last) = (TICK, Usage::default());
+    let mut next_folder_look = Instant::now() + FOLDER_EVERY;
     while !stop.load(Ordering::SeqCst) {
         if let Ok(members) = tree.scan() {
             tree.reap_orphans(&members);
             let usage = Usage::of(&members, started.elapsed(), ticks, page);
-            if let Some(hit) = judge(limits, &usage) {
+            let mut hit = judge(limits, &usage);
+            if hit.is_none() && Instant::now() >= next_folder_look {
+                next_folder_look = Instant::now() + FOLDER_EVERY;
+                if folder_over(folder, limits.folder_bytes) {
+                    hit = Some(LimitHit::Folder);
+                }
+            }
+            if let Some(hit) = hit {
                 tree.record_limit(hit);
                 tree.kill(KILL_BOUND);
             }
@@ -143,6 +157,40 @@ fn watch(tree: &Tree, limits: &Limits, started: Instant, stop: &AtomicBool) {
             to_wall.map_or(pause, |w| pause.min(w.max(Duration::from_millis(1)))),
         );
     }
+}
+
+/// How often the working folder is measured (a walk of its files).
+const FOLDER_EVERY: Duration = Duration::from_secs(1);
+/// A folder with more entries than this is over its limit whatever their sizes (and the walk
+/// stays short).
+const FOLDER_ENTRIES: usize = 20_000;
+
+/// Whether everything under `folder` (not following links) holds more than `limit` bytes,
+/// or more than [`FOLDER_ENTRIES`] entries.
+fn folder_over(folder: &Path, limit: u64) -> bool {
+    let mut bytes = 0u64;
+    let mut entries = 0usize;
+    let mut pending = vec![folder.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(listing) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in listing.flatten() {
+            entries += 1;
+            let Ok(meta) = entry.metadata() else {
+                continue;
+            };
+            if meta.is_dir() {
+                pending.push(entry.path());
+            } else {
+                bytes += meta.len();
+            }
+            if bytes > limit || entries > FOLDER_ENTRIES {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 #[cfg(test)]

@@ -82,7 +82,14 @@ pub struct RecordingStream {
     /// The capture of this connection's packets, or why there is none.
     capture: Result<Capture, NoCapture>,
     transcript: Transcript,
+    /// Bytes read so far: past `read_limit`, reading stops.
+    received: u64,
+    read_limit: u64,
 }
+
+/// The most one connection reads (and records) unless told otherwise: a server that streams
+/// without end would otherwise fill httplab's memory through the transcript.
+pub const MAX_RECEIVED: u64 = 64 * 1024 * 1024;
 
 impl RecordingStream {
     /// Connects to `host:port` (IPv4, IPv6 or a name), trying each address in turn, and
@@ -146,6 +153,8 @@ impl RecordingStream {
                     started_unix_us,
                     capture,
                     transcript,
+                    received: 0,
+                    read_limit: MAX_RECEIVED,
                 })
             }
             Err((during, not)) => {
@@ -216,8 +225,23 @@ impl RecordingStream {
         Ok(())
     }
 
+    /// Reads at most `bytes` in all on this connection (and records no more).
+    pub fn limit_reads(&mut self, bytes: u64) {
+        self.read_limit = bytes;
+    }
+
     /// One read, waiting at most `wait`; new bytes are appended to `into`.
     pub fn receive(&mut self, into: &mut Vec<u8>, wait: Duration) -> Received {
+        if self.received >= self.read_limit {
+            self.record(EventKind::Error {
+                during: "reading".into(),
+                message: format!(
+                    "stopped after {} KiB: more than this conversation needs",
+                    self.read_limit >> 10
+                ),
+            });
+            return Received::Failed;
+        }
         if self
             .stream
             .set_read_timeout(Some(wait.max(Duration::from_millis(1))))
@@ -241,6 +265,7 @@ impl RecordingStream {
             }
             Ok(n) => {
                 into.truncate(filled + n);
+                self.received += n as u64;
                 self.record(EventKind::Read {
                     bytes: into[filled..].to_vec(),
                 });
