@@ -69,7 +69,7 @@ def main():
         slowest = sorted(grades, key=lambda g: -g["seconds"])[:5]
         print(done.stdout)
         print("== grade: %d submissions in %.1f s (%.2f s each on average, jobs %s)"
-              % (count, elapsed, elapsed / count, jobs or "= cores"))
+              % (count, elapsed, elapsed / count, jobs or "default: 2 x cores"))
         print("   slowest: " + ", ".join("%s %.1f s" % (g["student"], g["seconds"]) for g in slowest))
         print("   target: <= 90 s on 2 cores: %s" % ("met" if elapsed <= 90 else "NOT met"))
 
