@@ -166,6 +166,7 @@ fn run_students_server(
         );
     }
     server.stop();
+    supervise::kill_leftovers();
     finish(args, &suite)
 }
 

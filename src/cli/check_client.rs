@@ -68,7 +68,9 @@ pub fn run_check_client(args: CheckClientArgs) -> ExitCode {
         timeout: args.timeout,
         confinement: None,
     };
-    let suite = match run(&config, &mut progress_printer()) {
+    let suite = run(&config, &mut progress_printer());
+    supervise::kill_leftovers();
+    let suite = match suite {
         Ok(suite) => suite,
         Err(error) => {
             eprintln!("httplab: cannot run the client: {error}");

@@ -217,6 +217,7 @@ fn grade(args: &GradeArgs, server: String, rubric: Rubric) -> ExitCode {
     let mut progress = Bar::new(submissions.len());
     let graded = grade_class(&submissions, &config, &outputs, jobs, &mut progress);
     progress.done();
+    supervise::kill_leftovers();
     supervise::wait_if_interrupted();
     match graded {
         Ok(grades) => {

@@ -57,7 +57,9 @@ pub use capture::{Captured, CapturedStream, OutputMark};
 pub use confine::{Confinement, Unconfinable, enter_private_network};
 pub use error::SuperviseError;
 pub use listen::NotListening;
-pub use registry::{INTERRUPTED, kill_all, kill_all_on_interrupt, wait_if_interrupted};
+pub use registry::{
+    INTERRUPTED, kill_all, kill_all_on_interrupt, kill_leftovers, wait_if_interrupted,
+};
 pub use run_once::run_once;
 pub use spec::{Limits, ProgramSpec};
 pub use supervised::{Ending, ExitReport, Supervised};

@@ -91,6 +91,16 @@ pub fn environ_has(pid: i32, pair: &[u8]) -> bool {
     }
 }
 
+/// Whether the process's environment holds a variable that starts with `prefix`.
+pub fn environ_has_prefix(pid: i32, prefix: &[u8]) -> bool {
+    match fs::read(format!("/proc/{pid}/environ")) {
+        Ok(bytes) => bytes
+            .split(|&b| b == 0)
+            .any(|item| item.starts_with(prefix)),
+        Err(_) => false,
+    }
+}
+
 /// The process's command line, arguments joined by spaces (empty for a zombie).
 pub fn command_line(pid: i32) -> Option<String> {
     let bytes = fs::read(format!("/proc/{pid}/cmdline")).ok()?;

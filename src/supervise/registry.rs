@@ -35,6 +35,27 @@ pub fn kill_all() -> usize {
     trees.len()
 }
 
+/// SIGKILLs every process still marked as one of this process's trees (`HTTPLAB_TREE=<our
+/// pid>.*`), wherever it is; returns how many. Called when a command that supervised ends:
+/// whatever a tree's own stop missed, nothing of it outlives httplab.
+pub fn kill_leftovers() -> usize {
+    let prefix = format!("{}={}.", super::tree::MARKER_NAME, std::process::id()).into_bytes();
+    let us = std::process::id() as i32;
+    let Ok(pids) = super::procfs::list_pids() else {
+        return 0;
+    };
+    let mut killed = 0;
+    for pid in pids {
+        let live = super::procfs::read_entry(pid).is_some_and(|e| !e.is_zombie());
+        if pid != us && live && super::procfs::environ_has_prefix(pid, &prefix) {
+            // SAFETY: a signal to a process marked as one of our trees.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            killed += 1;
+        }
+    }
+    killed
+}
+
 /// The exit status after an interrupt (128 + SIGINT, as a shell reports it).
 pub const INTERRUPTED: i32 = 130;
 
@@ -60,6 +81,7 @@ fn install() -> std::io::Result<()> {
             if signals.forever().next().is_some() {
                 INTERRUPTING.store(true, Ordering::SeqCst);
                 kill_all();
+                kill_leftovers();
                 std::process::exit(INTERRUPTED);
             }
         })?;
