@@ -377,36 +377,25 @@ impl Conversation<'_> {
     /// Waits up to `wait` for the server to close; true if it did (end-of-file or reset).
     /// Bytes that arrive meanwhile are returned too.
     pub fn closes_within(&mut self, wait: Duration) -> (bool, Vec<u8>) {
-        let mut extra = std::mem::take(&mut self.pending);
-        let deadline = std::time::Instant::now() + wait;
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            if left.is_zero() {
-                return (false, extra);
-            }
-            match self.stream().receive(&mut extra, left) {
-                Received::Bytes(_) => continue,
-                Received::PeerClosed | Received::Reset => return (true, extra),
-                Received::TimedOut | Received::Failed => return (false, extra),
-            }
-        }
+        let (ending, extra) = self.how_it_closes(wait);
+        (ending.is_some(), extra)
     }
 
     /// Waits up to `wait` for the server to close, and says how: `Closed` (a FIN), `Reset`,
-    /// or `None` when it kept the connection open. Bytes that arrive meanwhile are dropped.
-    pub fn how_it_closes(&mut self, wait: Duration) -> Option<Ending> {
+    /// or `None` when it kept the connection open; with the bytes that arrived meanwhile.
+    pub fn how_it_closes(&mut self, wait: Duration) -> (Option<Ending>, Vec<u8>) {
         let mut extra = std::mem::take(&mut self.pending);
         let deadline = std::time::Instant::now() + wait;
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
-                return None;
+                return (None, extra);
             }
             match self.stream().receive(&mut extra, left) {
                 Received::Bytes(_) => continue,
-                Received::PeerClosed => return Some(Ending::Closed),
-                Received::Reset => return Some(Ending::Reset),
-                Received::TimedOut | Received::Failed => return None,
+                Received::PeerClosed => return (Some(Ending::Closed), extra),
+                Received::Reset => return (Some(Ending::Reset), extra),
+                Received::TimedOut | Received::Failed => return (None, extra),
             }
         }
     }

@@ -61,7 +61,7 @@ pub fn large_head(context: &Context) -> Judgement {
     let reply = conversation.read_reply(SendOptions::default());
     let ending = match reply.ending {
         Ending::Reset => Some(Ending::Reset),
-        _ => conversation.how_it_closes(QUIET),
+        _ => conversation.how_it_closes(QUIET).0,
     };
     conversation.close();
     // A reset: the rest of the head arrived at a socket closed after one recv(). Whether its

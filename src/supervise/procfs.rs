@@ -126,17 +126,6 @@ pub fn page_size() -> u64 {
     if size > 0 { size as u64 } else { 4096 }
 }
 
-/// The socket inodes of the sockets in LISTEN state on `port` (any local address) in a
-/// `/proc/net/tcp` or `/proc/net/tcp6` table.
-#[cfg(test)]
-fn parse_listeners(table: &str, port: u16) -> Vec<u64> {
-    parse_all_listeners(table)
-        .into_iter()
-        .filter(|(p, _)| *p == port)
-        .map(|(_, inode)| inode)
-        .collect()
-}
-
 /// Every socket in LISTEN state (any local address) in a `/proc/net/tcp` or
 /// `/proc/net/tcp6` table: its port and inode.
 pub fn parse_all_listeners(table: &str) -> Vec<(u16, u64)> {
@@ -161,11 +150,16 @@ pub fn parse_all_listeners(table: &str) -> Vec<(u16, u64)> {
 /// `grade` gives each submission's thread a namespace of its own, and `/proc/net` would
 /// show the main thread's.
 pub fn listening_inodes(port: u16) -> io::Result<Vec<u64>> {
-    Ok(listening_sockets()?
+    Ok(on_port(listening_sockets()?, port))
+}
+
+/// The inodes of the sockets on `port`.
+fn on_port(sockets: Vec<(u16, u64)>, port: u16) -> Vec<u64> {
+    sockets
         .into_iter()
         .filter(|(p, _)| *p == port)
         .map(|(_, inode)| inode)
-        .collect())
+        .collect()
 }
 
 /// Every listening socket (port, inode) over IPv4 and IPv6, in the calling thread's network
@@ -255,6 +249,7 @@ mod tests {
 
     #[test]
     fn listeners_by_port_and_state() {
+        let parse_listeners = |table: &str, port| on_port(parse_all_listeners(table), port);
         let table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 0100007F:1A85 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 111 1 0 100 0 0 10 0
    1: 0100007F:1A85 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 222 1 0 20 4 30 10 -1

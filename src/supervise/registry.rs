@@ -40,20 +40,7 @@ pub fn kill_all() -> usize {
 /// whatever a tree's own stop missed, nothing of it outlives httplab.
 pub fn kill_leftovers() -> usize {
     let prefix = format!("{}={}.", super::tree::MARKER_NAME, std::process::id()).into_bytes();
-    let us = std::process::id() as i32;
-    let Ok(pids) = super::procfs::list_pids() else {
-        return 0;
-    };
-    let mut killed = 0;
-    for pid in pids {
-        let live = super::procfs::read_entry(pid).is_some_and(|e| !e.is_zombie());
-        if pid != us && live && super::procfs::environ_has_prefix(pid, &prefix) {
-            // SAFETY: a signal to a process marked as one of our trees.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-            killed += 1;
-        }
-    }
-    killed
+    super::tree::kill_everywhere(|pid| super::procfs::environ_has_prefix(pid, &prefix))
 }
 
 /// The exit status after an interrupt (128 + SIGINT, as a shell reports it).

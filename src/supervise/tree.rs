@@ -210,21 +210,27 @@ impl Tree {
     /// SIGKILLs every process on the machine (that we may read) carrying the tree's marker;
     /// returns how many.
     fn sweep_marked(&self) -> usize {
-        let us = std::process::id() as i32;
-        let Ok(pids) = procfs::list_pids() else {
-            return 0;
-        };
-        let mut killed = 0;
-        for pid in pids {
-            let live = procfs::read_entry(pid).is_some_and(|e| !e.is_zombie());
-            if pid != us && live && procfs::environ_has(pid, &self.marker) {
-                // SAFETY: a signal to a process that carries this tree's marker.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
-                killed += 1;
-            }
-        }
-        killed
+        kill_everywhere(|pid| procfs::environ_has(pid, &self.marker))
     }
+}
+
+/// SIGKILLs every live process but us that `marked` picks (by its environment); returns
+/// how many. The last resort of a kill: it reads every process, not only the tree's.
+pub(super) fn kill_everywhere(marked: impl Fn(i32) -> bool) -> usize {
+    let us = std::process::id() as i32;
+    let Ok(pids) = procfs::list_pids() else {
+        return 0;
+    };
+    let mut killed = 0;
+    for pid in pids {
+        let live = procfs::read_entry(pid).is_some_and(|e| !e.is_zombie());
+        if pid != us && live && marked(pid) {
+            // SAFETY: a signal to a process that carries one of our markers.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            killed += 1;
+        }
+    }
+    killed
 }
 
 #[cfg(test)]
