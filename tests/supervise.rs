@@ -206,7 +206,7 @@ fn what_a_leader_leaves_behind_is_killed_even_without_its_marker() {
     // One orphan keeps the environment (found by its marker), one clears it (found because
     // the watchdog saw it in the tree before its parent exited).
     let command =
-        format!("setsid sleep 29.{mark} & env -i setsid sleep 28.{mark} & sleep 0.2; exit 0");
+        format!("setsid sleep 29.{mark} & env -i setsid sleep 28.{mark} & sleep 1; exit 0");
     let mut program = start(&shell(&command, dir.path(), &mark));
     assert!(wait_until(Duration::from_secs(5), || program
         .exit_status()
