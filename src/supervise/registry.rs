@@ -5,7 +5,7 @@
 //! and holding its port.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use super::SuperviseError;
 use super::tree::Tree;
@@ -15,6 +15,24 @@ static LIVE: Mutex<Vec<Arc<Tree>>> = Mutex::new(Vec::new());
 
 /// Set by the signal thread before it kills anything: from then on, the process is ending.
 static INTERRUPTING: AtomicBool = AtomicBool::new(false);
+
+/// Held (shared) from a tree's spawn to its registration, and (exclusive) by the signal
+/// thread from before it kills to the exit. Without it, a worker thread could spawn a tree
+/// after the kills and before the exit (grade starts students and restarts servers on
+/// several threads): nothing would kill it, and bwrap's `--die-with-parent` does not help a
+/// sandbox whose parent died before bwrap asked to be told.
+static SPAWNING: RwLock<()> = RwLock::new(());
+
+/// Runs `spawn_and_register` unless the process is ending after Ctrl-C; then the calling
+/// thread stands still until the exit.
+pub(super) fn spawn_unless_interrupted<T>(spawn_and_register: impl FnOnce() -> T) -> T {
+    let gate = SPAWNING.read().unwrap_or_else(|e| e.into_inner());
+    if INTERRUPTING.load(Ordering::SeqCst) {
+        drop(gate);
+        wait_if_interrupted();
+    }
+    spawn_and_register()
+}
 
 pub(super) fn register(tree: Arc<Tree>) {
     LIVE.lock().unwrap_or_else(|e| e.into_inner()).push(tree);
@@ -67,6 +85,8 @@ fn install() -> std::io::Result<()> {
         .spawn(move || {
             if signals.forever().next().is_some() {
                 INTERRUPTING.store(true, Ordering::SeqCst);
+                // Waits for spawns in flight to register; no spawn starts after this.
+                let _no_more_spawns = SPAWNING.write().unwrap_or_else(|e| e.into_inner());
                 kill_all();
                 kill_leftovers();
                 std::process::exit(INTERRUPTED);

@@ -83,17 +83,20 @@ impl Supervised {
         prepare(spec)?;
         let id = NEXT_TREE.fetch_add(1, Ordering::Relaxed);
         let marker = Tree::marker_value(id);
-        let mut child = command(spec, &marker)
-            .spawn()
-            .map_err(|source| SuperviseError::Spawn {
-                program: program.clone(),
-                dir: spec.dir.clone(),
-                source,
-            })?;
+        let (mut child, tree) = registry::spawn_unless_interrupted(|| {
+            let child = command(spec, &marker)
+                .spawn()
+                .map_err(|source| SuperviseError::Spawn {
+                    program: program.clone(),
+                    dir: spec.dir.clone(),
+                    source,
+                })?;
+            let pair = format!("{MARKER_NAME}={marker}").into_bytes();
+            let tree = Arc::new(Tree::new(id, child.id() as i32, pair));
+            registry::register(tree.clone());
+            Ok((child, tree))
+        })?;
         let started = Instant::now();
-        let pair = format!("{MARKER_NAME}={marker}").into_bytes();
-        let tree = Arc::new(Tree::new(id, child.id() as i32, pair));
-        registry::register(tree.clone());
         match watch(&mut child, &tree, spec, started) {
             Ok((stdout, stderr, watchdog)) => Ok(Supervised {
                 child,

@@ -27,20 +27,47 @@ fn interrupt_helper() {
     std::thread::sleep(Duration::from_secs(10));
 }
 
+/// The environment variable that turns this test binary into the helper that spawns trees
+/// without pause when interrupted.
+const SPAWNING_HELPER: &str = "HTTPLAB_SUPERVISE_SPAWNING_HELPER";
+
+/// Not a test on its own: when `SPAWNING_HELPER` is set, four threads start and stop trees
+/// without pause (at most 10 s), so that Ctrl-C arrives while spawns are in flight.
 #[test]
-fn ctrl_c_kills_every_live_tree_and_exits_130() {
+fn spawning_helper() {
+    let Ok(mark) = std::env::var(SPAWNING_HELPER) else {
+        return;
+    };
+    httplab::supervise::kill_all_on_interrupt().expect("handler installed");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                while std::time::Instant::now() < until {
+                    let spec = shell(&format!("exec sleep 29.{mark}"), dir.path(), &mark);
+                    let _program = start(&spec);
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        println!("ready");
+    });
+}
+
+/// Runs this test binary as `helper` (its marker in `variable`), interrupts it once it says
+/// "ready", and returns how many marked processes it ran then and its exit status.
+fn interrupt_helper_run(
+    helper: &str,
+    variable: &str,
+    mark: &str,
+) -> (usize, Option<std::process::ExitStatus>) {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
-    let mark = marker();
     let exe = std::env::current_exe().expect("the test binary");
     let mut helper = Command::new(exe)
-        .args([
-            "--exact",
-            "interrupt::interrupt_helper",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(HELPER, &mark)
+        .args(["--exact", helper, "--nocapture", "--test-threads=1"])
+        .env(variable, mark)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -55,7 +82,7 @@ fn ctrl_c_kills_every_live_tree_and_exits_130() {
         }
     });
     let ready = ready_rx.recv_timeout(Duration::from_secs(10)).is_ok();
-    let running = processes_marked(&mark).len();
+    let running = processes_marked(mark).len();
     // SAFETY: a signal to the helper we spawned, by its pid.
     unsafe { libc::kill(helper.id() as i32, libc::SIGINT) };
     let mut status = None;
@@ -68,6 +95,13 @@ fn ctrl_c_kills_every_live_tree_and_exits_130() {
         let _ = helper.wait();
     }
     assert!(ready, "the helper never got ready");
+    (running, status)
+}
+
+#[test]
+fn ctrl_c_kills_every_live_tree_and_exits_130() {
+    let mark = marker();
+    let (running, status) = interrupt_helper_run("interrupt::interrupt_helper", HELPER, &mark);
     // The helper itself (the marker is in its environment) and at least three sleeps.
     assert!(
         running >= 4,
@@ -76,4 +110,23 @@ fn ctrl_c_kills_every_live_tree_and_exits_130() {
     assert_eq!(status.and_then(|s| s.code()), Some(130), "{status:?}");
     assert!(status.is_some_and(|s| s.signal().is_none()));
     assert_none_left(&mark);
+}
+
+/// A tree spawned while the interrupt is being handled is not missed: the spawn waits for
+/// the kills, or the kills wait for the spawn (before, 5 runs in 80 of `grade` interrupted
+/// while starting students left a sandboxed server running).
+#[test]
+fn ctrl_c_while_trees_are_being_spawned_leaves_none() {
+    for round in 0..3 {
+        let mark = marker();
+        let (_, status) =
+            interrupt_helper_run("interrupt::spawning_helper", SPAWNING_HELPER, &mark);
+        assert_eq!(
+            status.and_then(|s| s.code()),
+            Some(130),
+            "round {round}: {status:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+        assert_none_left(&mark);
+    }
 }
