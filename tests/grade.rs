@@ -632,6 +632,11 @@ fn ctrl_c_stops_the_class_and_leaves_nothing_running() {
         copy_folder(&peers().join("class").join(student), &class.join(student));
     }
     let out = work.path().join("out");
+    // Its own temporary folder, to see that the working copies go too. The sandbox's user
+    // must be able to pass through it.
+    let temp = work.path().join("tmp");
+    std::fs::create_dir(&temp).unwrap();
+    std::fs::set_permissions(&temp, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let child = httplab(&[
         "grade",
         class.to_str().unwrap(),
@@ -640,6 +645,7 @@ fn ctrl_c_stops_the_class_and_leaves_nothing_running() {
         "--out",
         out.to_str().unwrap(),
     ])
+    .env("TMPDIR", &temp)
     .spawn()
     .unwrap();
     let pid = child.id() as i32;
@@ -659,6 +665,12 @@ fn ctrl_c_stops_the_class_and_leaves_nothing_running() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert_nothing_left();
+    let copies: Vec<_> = std::fs::read_dir(&temp)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(copies.is_empty(), "temporary folders left: {copies:?}");
     // What was graded before the interrupt is kept.
     assert!(
         std::fs::read_to_string(out.join("grades.csv"))

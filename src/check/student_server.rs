@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use super::Check;
 use super::runner::{Death, Watch};
 use crate::supervise::{
-    Confinement, NotListening, OutputMark, ProgramSpec, SuperviseError, Supervised, working_copy,
+    Confinement, NotListening, OutputMark, ProgramSpec, SuperviseError, Supervised, TempFolder,
+    working_copy,
 };
 
 /// In `grade`, how long a submission's server may run in all (a backstop: a whole check
@@ -89,7 +90,7 @@ impl std::fmt::Display for StartError {
 /// The student's server while `check` runs.
 pub struct StudentServer {
     command: ServerCommand,
-    folder: tempfile::TempDir,
+    folder: TempFolder,
     port: u16,
     fixed_port: bool,
     process: Supervised,

@@ -3,6 +3,8 @@
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
+use crate::supervise::TempFolder;
+
 /// An unpacked submission is bounded like a working copy: a submission is a few files.
 const MAX_FILES: usize = 2000;
 const MAX_BYTES: u64 = 100 * 1024 * 1024;
@@ -15,7 +17,7 @@ pub struct Submission {
     /// The folder the student's files are in.
     pub folder: PathBuf,
     /// For a zip: the temporary folder it was unpacked into (deleted when dropped).
-    _unpacked: Option<tempfile::TempDir>,
+    _unpacked: Option<TempFolder>,
     /// Why it cannot be graded at all (a broken zip), when it cannot.
     pub unusable: Option<String>,
 }
@@ -77,7 +79,7 @@ fn unpack(student: String, zip: &Path) -> Submission {
         _unpacked: None,
         unusable: Some(why),
     };
-    let folder = match tempfile::Builder::new().prefix("httplab-zip-").tempdir() {
+    let folder = match TempFolder::new("httplab-zip-") {
         Ok(folder) => folder,
         Err(error) => return unusable(format!("cannot unpack: {error}")),
     };

@@ -63,7 +63,7 @@ pub use registry::{
 pub use run_once::run_once;
 pub use spec::{Limits, ProgramSpec};
 pub use supervised::{Ending, ExitReport, Supervised};
-pub use workdir::working_copy;
+pub use workdir::{TempFolder, working_copy};
 
 /// A tree-wide limit the watchdog enforced by killing the tree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

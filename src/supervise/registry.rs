@@ -4,6 +4,7 @@
 //! not reach it: without this, quitting httplab would leave the student's server running
 //! and holding its port.
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
@@ -12,6 +13,9 @@ use super::tree::Tree;
 use super::watchdog::KILL_BOUND;
 
 static LIVE: Mutex<Vec<Arc<Tree>>> = Mutex::new(Vec::new());
+
+/// The temporary folders alive in this process, removed after the kills on Ctrl-C.
+static FOLDERS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// Set by the signal thread before it kills anything: from then on, the process is ending.
 static INTERRUPTING: AtomicBool = AtomicBool::new(false);
@@ -42,6 +46,28 @@ pub(super) fn unregister(id: u64) {
     LIVE.lock()
         .unwrap_or_else(|e| e.into_inner())
         .retain(|tree| tree.id != id);
+}
+
+pub(super) fn register_folder(folder: &Path) {
+    FOLDERS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(folder.to_path_buf());
+}
+
+pub(super) fn unregister_folder(folder: &Path) {
+    FOLDERS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .retain(|f| f != folder);
+}
+
+/// Removes every registered temporary folder (once nothing runs in them).
+fn remove_folders() {
+    let folders = std::mem::take(&mut *FOLDERS.lock().unwrap_or_else(|e| e.into_inner()));
+    for folder in folders {
+        let _ = std::fs::remove_dir_all(folder);
+    }
 }
 
 /// SIGKILLs every live tree (no grace: the user asked to quit). Returns how many trees.
@@ -89,6 +115,7 @@ fn install() -> std::io::Result<()> {
                 let _no_more_spawns = SPAWNING.write().unwrap_or_else(|e| e.into_inner());
                 kill_all();
                 kill_leftovers();
+                remove_folders();
                 std::process::exit(INTERRUPTED);
             }
         })?;

@@ -1,6 +1,7 @@
 //! A student's program runs in its own working folder: a fresh temporary copy of the folder
 //! it came from, so that it cannot change the student's files, and whatever it writes goes
-//! away with the run.
+//! away with the run — also when the run is interrupted: a [`TempFolder`] is removed by its
+//! drop, or by the Ctrl-C handler, which exits without running drops.
 
 use std::io;
 use std::path::Path;
@@ -19,11 +20,38 @@ const SKIPPED: &[&str] = &[
 const MAX_FILES: usize = 2000;
 const MAX_BYTES: u64 = 100 * 1024 * 1024;
 
+/// A temporary folder, deleted when dropped or when Ctrl-C ends the process (an interrupted
+/// `grade` of a class would otherwise leave a copy of every running submission in `/tmp`).
+#[derive(Debug)]
+pub struct TempFolder {
+    folder: tempfile::TempDir,
+}
+
+impl TempFolder {
+    /// A fresh empty folder in the system's temporary folder, its name starting with
+    /// `prefix`.
+    pub fn new(prefix: &str) -> io::Result<TempFolder> {
+        let folder = tempfile::Builder::new().prefix(prefix).tempdir()?;
+        super::registry::register_folder(folder.path());
+        Ok(TempFolder { folder })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.folder.path()
+    }
+}
+
+impl Drop for TempFolder {
+    fn drop(&mut self) {
+        super::registry::unregister_folder(self.folder.path());
+    }
+}
+
 /// A fresh temporary folder (its name starts with `prefix`) holding a copy of `source`:
 /// bounded; no version control, caches or environments; no symlinks, which could lead
 /// anywhere. It is deleted when dropped.
-pub fn working_copy(source: &Path, prefix: &str) -> io::Result<tempfile::TempDir> {
-    let folder = tempfile::Builder::new().prefix(prefix).tempdir()?;
+pub fn working_copy(source: &Path, prefix: &str) -> io::Result<TempFolder> {
+    let folder = TempFolder::new(prefix)?;
     let mut files = 0;
     let mut bytes = 0;
     copy_into(source, folder.path(), &mut files, &mut bytes)?;
