@@ -331,6 +331,17 @@ fn a_class_is_graded_in_one_command_sandboxed() {
         log("floods_stdout").contains("earlier bytes not kept")
             || log("floods_stdout").contains("bytes)")
     );
+    // A server that never listened keeps what it wrote: the traceback, the banner.
+    assert!(
+        log("syntax_error").contains("SyntaxError: '(' was never closed"),
+        "{}",
+        log("syntax_error")
+    );
+    assert!(
+        log("never_listens").contains("Ready to serve..."),
+        "{}",
+        log("never_listens")
+    );
     let spy = log("reads_secret");
     assert!(spy.contains("cannot read /etc/shadow"), "{spy}");
     assert!(

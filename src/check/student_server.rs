@@ -68,8 +68,11 @@ pub enum StartError {
     Folder(std::io::Error),
     /// The program could not be run at all.
     Spawn(SuperviseError),
-    /// It ran, but did not listen.
-    NotListening(NotListening),
+    /// It ran, but did not listen; `output` is what it wrote before it was stopped.
+    NotListening {
+        why: NotListening,
+        output: Box<crate::supervise::Captured>,
+    },
 }
 
 impl std::fmt::Display for StartError {
@@ -77,12 +80,13 @@ impl std::fmt::Display for StartError {
         match self {
             StartError::Folder(error) => write!(f, "cannot prepare a working folder: {error}"),
             StartError::Spawn(error) => write!(f, "cannot start the server: {error}"),
-            StartError::NotListening(why @ NotListening::Exited { stderr_tail, .. })
-                if !stderr_tail.trim().is_empty() =>
-            {
+            StartError::NotListening {
+                why: why @ NotListening::Exited { stderr_tail, .. },
+                ..
+            } if !stderr_tail.trim().is_empty() => {
                 write!(f, "{why}; it wrote:\n{}", stderr_tail.trim_end())
             }
-            StartError::NotListening(why) => write!(f, "{why}"),
+            StartError::NotListening { why, .. } => write!(f, "{why}"),
         }
     }
 }
@@ -101,6 +105,8 @@ pub struct StudentServer {
     pub restarts: usize,
     /// The output of each earlier run (the runs that died), oldest first.
     earlier_runs: Vec<crate::supervise::Captured>,
+    /// The output of a restart that never listened (after the last run, which died).
+    failed_restart: Option<crate::supervise::Captured>,
 }
 
 impl StudentServer {
@@ -156,6 +162,7 @@ impl StudentServer {
             mark: None,
             restarts: 0,
             earlier_runs: Vec::new(),
+            failed_restart: None,
         })
     }
 
@@ -178,10 +185,11 @@ impl StudentServer {
     }
 
     /// Stops the server and its whole tree; returns what each of its runs wrote, oldest
-    /// first (one run, plus one per restart).
+    /// first (one run, plus one per restart, and a restart that never listened).
     pub fn stop(mut self) -> Vec<crate::supervise::Captured> {
         let last = self.process.stop().output;
         self.earlier_runs.push(last);
+        self.earlier_runs.extend(self.failed_restart.take());
         std::mem::take(&mut self.earlier_runs)
     }
 
@@ -206,12 +214,18 @@ impl StudentServer {
                     self.restarts += 1;
                     return Ok(());
                 }
-                Err(StartError::NotListening(NotListening::Exited { .. }))
-                    if self.fixed_port && started.elapsed() < Duration::from_secs(3) =>
-                {
+                Err(StartError::NotListening {
+                    why: NotListening::Exited { .. },
+                    ..
+                }) if self.fixed_port && started.elapsed() < Duration::from_secs(3) => {
                     std::thread::sleep(Duration::from_millis(200));
                 }
-                Err(error) => return Err(error),
+                Err(error) => {
+                    if let StartError::NotListening { output, .. } = &error {
+                        self.failed_restart = Some((**output).clone());
+                    }
+                    return Err(error);
+                }
             }
         }
     }
@@ -233,8 +247,8 @@ fn launch(
     match process.wait_listening(port, startup) {
         Ok(()) => Ok(process),
         Err(why) => {
-            process.stop();
-            Err(StartError::NotListening(why))
+            let output = Box::new(process.stop().output);
+            Err(StartError::NotListening { why, output })
         }
     }
 }
@@ -297,7 +311,7 @@ impl StudentServer {
     /// Why a restart failed, in the student's terms: most often the fixed port, still held by
     /// the dead server's connections (TIME_WAIT) because it did not set SO_REUSEADDR.
     fn explain(&self, error: StartError) -> String {
-        let in_use = matches!(&error, StartError::NotListening(NotListening::Exited { stderr_tail, .. })
+        let in_use = matches!(&error, StartError::NotListening { why: NotListening::Exited { stderr_tail, .. }, .. }
             if stderr_tail.contains("Address already in use"));
         if in_use {
             format!(

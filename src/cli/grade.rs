@@ -319,9 +319,8 @@ impl Progress for Bar {
             grade.score.max,
             grade.elapsed.as_secs_f64(),
             grade
-                .server_error
-                .as_ref()
-                .map(|e| format!(" — {}", e.lines().next().unwrap_or_default()))
+                .error_headline()
+                .map(|e| format!(" — {e}"))
                 .unwrap_or_default()
         );
         match &self.bar {

@@ -11,7 +11,7 @@ use crate::check::catalogue::CHECKS;
 use crate::check::client::catalogue::CLIENT_CHECKS;
 use crate::check::client::{ClientCommand, ClientConfig};
 use crate::check::runner::{SuiteConfig, run_watched};
-use crate::check::student_server::{ServerCommand, StudentServer};
+use crate::check::student_server::{ServerCommand, StartError, StudentServer};
 use crate::check::suite::Suite;
 use crate::check::{Check, Part, Verdict};
 
@@ -58,6 +58,12 @@ pub struct Row {
 }
 
 impl StudentGrade {
+    /// Why the server could not be checked, in one line for the progress output: the
+    /// first line, and when that ends "it wrote:", the last line it wrote (the exception).
+    pub fn error_headline(&self) -> Option<String> {
+        self.server_error.as_deref().map(one_line)
+    }
+
     /// Every check of the run in catalogue order, with its verdict (skipped when it did not
     /// run: the server never started, or died for good before it).
     pub fn rows(&self, with_client: bool) -> Vec<Row> {
@@ -163,7 +169,12 @@ fn check_server(submission: &Submission, config: &GradeConfig, grade: &mut Stude
         STARTUP,
     );
     match server {
-        Err(error) => grade.server_error = Some(format!("the server did not start: {error}")),
+        Err(error) => {
+            if let StartError::NotListening { output, .. } = &error {
+                grade.server_log = vec![(**output).clone()];
+            }
+            grade.server_error = Some(format!("the server did not start: {error}"));
+        }
         Ok(mut server) => {
             let mut suite_config = SuiteConfig::new("127.0.0.1", server.port());
             suite_config.timeout = config.timeout;
@@ -191,5 +202,35 @@ fn check_client(submission: &Submission, config: &GradeConfig, grade: &mut Stude
     match crate::check::client::run(&client_config, &mut |_, _, _| {}) {
         Ok(suite) => grade.client = Some(suite),
         Err(error) => grade.client_error = Some(format!("the client could not be run: {error}")),
+    }
+}
+
+/// A multi-line error in one line: its first line, completed by its last when the first
+/// ends with a colon (`...; it wrote:` then a traceback ending with the exception).
+fn one_line(error: &str) -> String {
+    let mut lines = error.lines().filter(|l| !l.trim().is_empty());
+    let first = lines.next().unwrap_or_default();
+    match lines.next_back() {
+        Some(last) if first.ends_with(':') => format!("{first} {}", last.trim()),
+        _ => first.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn an_error_with_a_traceback_ends_with_the_exception() {
+        let error = "the server did not start: the program exited (exit status: 1) before it \
+                     listened; it wrote:\n  File \"server.py\", line 4\n    bind(('', 6789)\n\
+                     \x20           ^\nSyntaxError: '(' was never closed\n";
+        assert_eq!(
+            one_line(error),
+            "the server did not start: the program exited (exit status: 1) before it listened; \
+             it wrote: SyntaxError: '(' was never closed"
+        );
+        assert_eq!(one_line("nothing listened\nmore"), "nothing listened");
+        assert_eq!(one_line("it wrote:"), "it wrote:");
     }
 }
