@@ -342,6 +342,16 @@ fn a_class_is_graded_in_one_command_sandboxed() {
         "{}",
         log("never_listens")
     );
+    // ... and gets a web page too, the traceback laid out as it was.
+    let page = std::fs::read_to_string(out.join("syntax_error/report.html")).unwrap();
+    assert!(
+        page.contains("No check could run: the server did not start"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<pre>") && page.contains("SyntaxError: &#39;(&#39; was never closed</pre>"),
+        "{page}"
+    );
     let spy = log("reads_secret");
     assert!(spy.contains("cannot read /etc/shadow"), "{spy}");
     assert!(

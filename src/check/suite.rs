@@ -79,6 +79,25 @@ pub struct Suite {
 }
 
 impl Suite {
+    /// The report of a server that never listened, so no check ran: `why` says what
+    /// happened (what it wrote, its traceback), `command` how to run the check again.
+    pub fn not_started(command: String, why: String, part_two: bool) -> Suite {
+        Suite {
+            target: String::new(),
+            graded: Graded::Server,
+            command,
+            results: Vec::new(),
+            died_after: None,
+            deaths: Vec::new(),
+            unreachable: Some(why),
+            silent: None,
+            causes: Vec::new(),
+            part_two,
+            strict: false,
+            elapsed: Duration::ZERO,
+        }
+    }
+
     /// The recorded conversation an evidence was taken from: the silence's, or one of its
     /// check's whose bytes are the evidence's.
     pub fn transcript_of(&self, evidence: &Evidence) -> Option<&Transcript> {

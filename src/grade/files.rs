@@ -31,6 +31,9 @@ pub fn write_student(
     if let Some(error) = &grade.server_error {
         text.push_str(&format!("\n{error}\n"));
     }
+    if let Some(suite) = &grade.not_started {
+        write_reports(folder, "report", suite)?;
+    }
     if let Some(suite) = &grade.server {
         text.push('\n');
         text.push_str(&report::text::render(suite, plain));

@@ -43,6 +43,9 @@ pub struct StudentGrade {
     pub server_error: Option<String>,
     /// What the server wrote, one entry per run (a restart after a death adds one).
     pub server_log: Vec<Captured>,
+    /// The report of a server that never listened (no check ran), for `report.html` and
+    /// `report.json`.
+    pub not_started: Option<Suite>,
     pub client: Option<Suite>,
     pub client_error: Option<String>,
     pub score: Score,
@@ -105,6 +108,7 @@ pub fn grade(submission: &Submission, config: &GradeConfig) -> StudentGrade {
         server: None,
         server_error: submission.unusable.clone(),
         server_log: Vec::new(),
+        not_started: None,
         client: None,
         client_error: None,
         score: config.rubric.score(&[]),
@@ -136,6 +140,7 @@ impl StudentGrade {
             server: None,
             server_error: Some(why.to_string()),
             server_log: Vec::new(),
+            not_started: None,
             client: None,
             client_error: None,
             score: config.rubric.score(&[]),
@@ -173,20 +178,27 @@ fn check_server(submission: &Submission, config: &GradeConfig, grade: &mut Stude
             if let StartError::NotListening { output, .. } = &error {
                 grade.server_log = vec![(**output).clone()];
             }
-            grade.server_error = Some(format!("the server did not start: {error}"));
+            let why = format!("the server did not start: {error}");
+            grade.not_started = Some(Suite::not_started(check_command(config), why.clone(), true));
+            grade.server_error = Some(why);
         }
         Ok(mut server) => {
             let mut suite_config = SuiteConfig::new("127.0.0.1", server.port());
             suite_config.timeout = config.timeout;
             let mut suite = run_watched(&suite_config, &mut server, &mut |_, _, _| {});
-            suite.command = format!(
-                "httplab check --run '{}'",
-                config.server.display().replace('\'', "'\\''")
-            );
+            suite.command = check_command(config);
             grade.server_log = server.stop();
             grade.server = Some(suite);
         }
     }
+}
+
+/// The command a student runs to check their server alone, as grade checked it.
+fn check_command(config: &GradeConfig) -> String {
+    format!(
+        "httplab check --run '{}'",
+        config.server.display().replace('\'', "'\\''")
+    )
 }
 
 fn check_client(submission: &Submission, config: &GradeConfig, grade: &mut StudentGrade) {

@@ -44,12 +44,18 @@ pub fn render_at(suite: &Suite, written: SystemTime) -> String {
     );
     header(&mut out, suite, written);
     if let Some(why) = &suite.unreachable {
+        // A server that never started says why on its first line; what it wrote (a
+        // traceback) follows, kept as it was laid out.
+        let (first, rest) = why.split_once('\n').unwrap_or((why, ""));
         let _ = write!(
             out,
             "<section id=\"verdict\"><h2>Verdict</h2><p class=\"fail\"><span class=\"mark\">✗</span> \
              No check could run: {}</p>",
-            escape(why)
+            escape(first)
         );
+        if !rest.trim().is_empty() {
+            let _ = write!(out, "<pre>{}</pre>", escape(rest.trim_end()));
+        }
         verdict::exit_status(&mut out, suite);
         out.push_str("</section>\n");
     } else {
