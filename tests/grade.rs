@@ -75,6 +75,24 @@ fn assert_nothing_left() {
     }
 }
 
+/// A temporary folder of a run's own under `work` (its TMPDIR), to see that the working
+/// copies and unpacked zips go. The sandbox's user must be able to pass through it.
+fn own_temp(work: &Path) -> PathBuf {
+    let temp = work.join("tmp");
+    std::fs::create_dir(&temp).unwrap();
+    std::fs::set_permissions(&temp, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    temp
+}
+
+fn assert_empty(temp: &Path) {
+    let left: Vec<_> = std::fs::read_dir(temp)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(left.is_empty(), "temporary folders left: {left:?}");
+}
+
 fn copy_folder(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap().flatten() {
@@ -185,29 +203,31 @@ fn a_class_is_graded_in_one_command_sandboxed() {
     let class = Class::build();
     let out = class.out();
     let junit = out.join("junit.xml");
+    let temp = own_temp(class.root.path());
     let started = Instant::now();
-    let output = run(
-        &[
-            "grade",
-            class.class().to_str().unwrap(),
-            "--run",
-            SERVER,
-            "--out",
-            out.to_str().unwrap(),
-            "--junit",
-            junit.to_str().unwrap(),
-            "--format",
-            "gradescope",
-            "--jobs",
-            "3",
-        ],
-        Duration::from_secs(240),
-    );
+    let mut command = httplab(&[
+        "grade",
+        class.class().to_str().unwrap(),
+        "--run",
+        SERVER,
+        "--out",
+        out.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+        "--format",
+        "gradescope",
+        "--jobs",
+        "3",
+    ]);
+    command.env("TMPDIR", &temp);
+    let output = wait_bounded(command.spawn().unwrap(), Duration::from_secs(240));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
     eprintln!("graded in {:?}\n{stdout}", started.elapsed());
     assert_nothing_left();
+    // The working copies and the unpacked zips are gone.
+    assert_empty(&temp);
 
     // The gradebook, read back as a spreadsheet would.
     let mut csv = csv::Reader::from_path(out.join("grades.csv")).unwrap();
@@ -653,11 +673,7 @@ fn ctrl_c_stops_the_class_and_leaves_nothing_running() {
         copy_folder(&peers().join("class").join(student), &class.join(student));
     }
     let out = work.path().join("out");
-    // Its own temporary folder, to see that the working copies go too. The sandbox's user
-    // must be able to pass through it.
-    let temp = work.path().join("tmp");
-    std::fs::create_dir(&temp).unwrap();
-    std::fs::set_permissions(&temp, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let temp = own_temp(work.path());
     let child = httplab(&[
         "grade",
         class.to_str().unwrap(),
@@ -686,12 +702,7 @@ fn ctrl_c_stops_the_class_and_leaves_nothing_running() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert_nothing_left();
-    let copies: Vec<_> = std::fs::read_dir(&temp)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    assert!(copies.is_empty(), "temporary folders left: {copies:?}");
+    assert_empty(&temp);
     // What was graded before the interrupt is kept.
     assert!(
         std::fs::read_to_string(out.join("grades.csv"))

@@ -14,12 +14,36 @@ const MAX_BYTES: u64 = 100 * 1024 * 1024;
 pub struct Submission {
     /// The folder's name (or the zip's, without `.zip`): the student's name in every output.
     pub student: String,
-    /// The folder the student's files are in.
+    source: Source,
+}
+
+#[derive(Debug)]
+enum Source {
+    Folder(PathBuf),
+    /// Unpacked only when its student is graded: a class of 200 zips takes the room of the
+    /// few being graded, not of all of them.
+    Zip(PathBuf),
+}
+
+/// A submission ready to grade: the folder its files are in.
+pub struct Opened {
     pub folder: PathBuf,
     /// For a zip: the temporary folder it was unpacked into (deleted when dropped).
     _unpacked: Option<TempFolder>,
-    /// Why it cannot be graded at all (a broken zip), when it cannot.
-    pub unusable: Option<String>,
+}
+
+impl Submission {
+    /// The folder to grade, unpacking a zip (bounded) into a temporary folder; the error
+    /// says why it cannot be graded at all (a broken zip).
+    pub fn open(&self) -> Result<Opened, String> {
+        match &self.source {
+            Source::Folder(folder) => Ok(Opened {
+                folder: folder.clone(),
+                _unpacked: None,
+            }),
+            Source::Zip(zip) => unpack(zip),
+        }
+    }
 }
 
 /// The submissions in `class`, sorted by student: each folder, and each `.zip`. Hidden
@@ -37,24 +61,23 @@ pub fn submissions(class: &Path) -> io::Result<Vec<Submission>> {
         if kind.is_dir() {
             found.push(Submission {
                 student: name,
-                folder: entry.path(),
-                _unpacked: None,
-                unusable: None,
+                source: Source::Folder(entry.path()),
             });
         } else if kind.is_file() && name.to_ascii_lowercase().ends_with(".zip") {
-            let student = name[..name.len() - 4].to_string();
-            found.push(unpack(student, &entry.path()));
+            found.push(Submission {
+                student: name[..name.len() - 4].to_string(),
+                source: Source::Zip(entry.path()),
+            });
         }
     }
     // `alice/` and `alice.zip`: two submissions, two names (the zip keeps its extension).
     let folders: Vec<String> = found
         .iter()
-        .filter(|s| s._unpacked.is_none() && s.unusable.is_none())
+        .filter(|s| matches!(s.source, Source::Folder(_)))
         .map(|s| s.student.clone())
         .collect();
     for submission in found.iter_mut() {
-        let from_zip = submission._unpacked.is_some() || submission.unusable.is_some();
-        if from_zip && folders.contains(&submission.student) {
+        if matches!(submission.source, Source::Zip(_)) && folders.contains(&submission.student) {
             submission.student.push_str(".zip");
         }
     }
@@ -66,34 +89,19 @@ pub fn submissions(class: &Path) -> io::Result<Vec<Submission>> {
 pub fn single(folder: &Path, student: &str) -> Submission {
     Submission {
         student: student.to_string(),
-        folder: folder.to_path_buf(),
-        _unpacked: None,
-        unusable: None,
+        source: Source::Folder(folder.to_path_buf()),
     }
 }
 
-fn unpack(student: String, zip: &Path) -> Submission {
-    let unusable = |why: String| Submission {
-        student: student.clone(),
-        folder: zip.to_path_buf(),
-        _unpacked: None,
-        unusable: Some(why),
-    };
-    let folder = match TempFolder::new("httplab-zip-") {
-        Ok(folder) => folder,
-        Err(error) => return unusable(format!("cannot unpack: {error}")),
-    };
+fn unpack(zip: &Path) -> Result<Opened, String> {
+    let folder =
+        TempFolder::new("httplab-zip-").map_err(|error| format!("cannot unpack: {error}"))?;
     match extract(zip, folder.path()) {
-        Ok(()) => {
-            let root = single_top_folder(folder.path()).unwrap_or_else(|| folder.path().into());
-            Submission {
-                student,
-                folder: root,
-                _unpacked: Some(folder),
-                unusable: None,
-            }
-        }
-        Err(error) => unusable(format!("cannot unpack {}: {error}", zip.display())),
+        Ok(()) => Ok(Opened {
+            folder: single_top_folder(folder.path()).unwrap_or_else(|| folder.path().into()),
+            _unpacked: Some(folder),
+        }),
+        Err(error) => Err(format!("cannot unpack {}: {error}", zip.display())),
     }
 }
 

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::class::Submission;
+use super::class::{Opened, Submission};
 use super::rubric::{CheckVerdict, Rubric, Score};
 use crate::check::catalogue::CHECKS;
 use crate::check::client::catalogue::CLIENT_CHECKS;
@@ -106,7 +106,7 @@ pub fn grade(submission: &Submission, config: &GradeConfig) -> StudentGrade {
     let mut grade = StudentGrade {
         student: submission.student.clone(),
         server: None,
-        server_error: submission.unusable.clone(),
+        server_error: None,
         server_log: Vec::new(),
         not_started: None,
         client: None,
@@ -114,17 +114,19 @@ pub fn grade(submission: &Submission, config: &GradeConfig) -> StudentGrade {
         score: config.rubric.score(&[]),
         elapsed: Duration::ZERO,
     };
-    if grade.server_error.is_none() {
-        if config
-            .confinement
-            .as_ref()
-            .is_some_and(Confinement::private_network)
-            && let Err(error) = enter_private_network()
-        {
-            grade.server_error = Some(format!("cannot make its network namespace: {error}"));
-        } else {
-            check_server(submission, config, &mut grade);
-            check_client(submission, config, &mut grade);
+    let private_network = config
+        .confinement
+        .as_ref()
+        .is_some_and(Confinement::private_network);
+    match submission.open() {
+        Err(why) => grade.server_error = Some(why),
+        Ok(opened) => {
+            if private_network && let Err(error) = enter_private_network() {
+                grade.server_error = Some(format!("cannot make its network namespace: {error}"));
+            } else {
+                check_server(&opened, config, &mut grade);
+                check_client(&opened, config, &mut grade);
+            }
         }
     }
     grade.rescore(config);
@@ -165,7 +167,7 @@ impl StudentGrade {
     }
 }
 
-fn check_server(submission: &Submission, config: &GradeConfig, grade: &mut StudentGrade) {
+fn check_server(submission: &Opened, config: &GradeConfig, grade: &mut StudentGrade) {
     let server = StudentServer::start_confined(
         config.server.clone(),
         &submission.folder,
@@ -201,7 +203,7 @@ fn check_command(config: &GradeConfig) -> String {
     )
 }
 
-fn check_client(submission: &Submission, config: &GradeConfig, grade: &mut StudentGrade) {
+fn check_client(submission: &Opened, config: &GradeConfig, grade: &mut StudentGrade) {
     let Some(command) = &config.client else {
         return;
     };
