@@ -369,6 +369,10 @@ fn a_class_is_graded_in_one_command_sandboxed() {
         "{page}"
     );
     assert!(
+        page.contains("Exit status <strong>1</strong>: the server did not start."),
+        "{page}"
+    );
+    assert!(
         page.contains("<pre>") && page.contains("SyntaxError: &#39;(&#39; was never closed</pre>"),
         "{page}"
     );

@@ -341,6 +341,7 @@ mod tests {
             died_after: None,
             deaths: Vec::new(),
             unreachable: None,
+            never_started: false,
             silent: None,
             causes: Vec::new(),
             part_two: true,

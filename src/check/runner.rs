@@ -118,6 +118,7 @@ pub fn run_watched(
         died_after: None,
         deaths: Vec::new(),
         unreachable: None,
+        never_started: false,
         silent: None,
         causes: Vec::new(),
         part_two: config.part_two,

@@ -68,6 +68,9 @@ pub struct Suite {
     pub deaths: Vec<Death>,
     /// Nothing listened on the port at all (then `results` is empty).
     pub unreachable: Option<String>,
+    /// The server `grade` ran never listened: `unreachable` says why (as `check --run`
+    /// says it, exiting 1).
+    pub never_started: bool,
     /// The server took the connection but never answered the first request (then every
     /// check is skipped, and the run fails).
     pub silent: Option<Silence>,
@@ -90,6 +93,7 @@ impl Suite {
             died_after: None,
             deaths: Vec::new(),
             unreachable: Some(why),
+            never_started: true,
             silent: None,
             causes: Vec::new(),
             part_two,
@@ -156,9 +160,12 @@ impl Suite {
     }
 
     /// The exit status: 0 when nothing that counts failed (the assignment's parts; with
-    /// `--strict` the RFC MUSTs beyond it too), 1 when something did, 3 when nothing listens.
+    /// `--strict` the RFC MUSTs beyond it too), 1 when something did or the server run never
+    /// started, 3 when nothing listens.
     pub fn exit_code(&self) -> u8 {
-        if self.unreachable.is_some() {
+        if self.never_started {
+            1
+        } else if self.unreachable.is_some() {
             3
         } else if self.silent.is_some()
             || self.died_after.is_some()

@@ -298,6 +298,7 @@ mod tests {
             died_after: None,
             deaths: Vec::new(),
             unreachable: Some("nothing listens on 127.0.0.1:6789 — is your server running?".into()),
+            never_started: false,
             silent: None,
             causes: Vec::new(),
             part_two: false,

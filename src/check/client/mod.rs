@@ -135,6 +135,7 @@ pub fn run(
         died_after: None,
         deaths: Vec::new(),
         unreachable: None,
+        never_started: false,
         silent: None,
         causes: Vec::new(),
         part_two: false,

@@ -78,6 +78,7 @@ fn cause_links(out: &mut String, suite: &Suite, part: Part) {
 pub(super) fn exit_status(out: &mut String, suite: &Suite) {
     let code = suite.exit_code();
     let meaning = match code {
+        _ if suite.never_started => "the server did not start",
         0 => "nothing that counts failed",
         3 => "nothing listens on the port",
         _ => "something that counts failed",
