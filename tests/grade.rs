@@ -333,6 +333,12 @@ fn a_class_is_graded_in_one_command_sandboxed() {
         assert_eq!(verdict(student, "assignment.get"), "pass", "{student}");
         assert!(score(student) > 40.0, "{student}: {}", score(student));
     }
+    // A child per connection that lingers: taught as the process bound it met, not a crash.
+    let causes = by_name["forks_children"]["causes"].to_string();
+    assert!(
+        causes.contains("The server kept too many processes alive, and httplab stopped it"),
+        "{causes}"
+    );
     let log =
         |student: &str| std::fs::read_to_string(out.join(student).join("server.log")).unwrap();
     assert!(

@@ -31,6 +31,38 @@ pub const CAUSES: &[CauseDef] = &[
         why: "An exception that nothing catches ends the whole server: every client after it gets 'connection refused'.",
         fix: "Handle each connection in try/except Exception (close it in finally:), so one bad request never stops the accept() loop; then fix the line the traceback names.",
     },
+    // httplab stopped the server for going past one of `check --run`'s bounds
+    // (`Limits::default`; the numbers are tested against it).
+    CauseDef {
+        id: "limit-processes",
+        title: "The server kept too many processes alive, and httplab stopped it",
+        why: "Every fork() adds a process, and httplab lets a server have 64 at once (a fork bomb would take the machine down). A child that lives on after it answered (it sleeps, waits, or goes back to accept()) stays counted: one per connection, until there are too many.",
+        fix: "For part 2, use threads as the assignment asks: threading.Thread(target=handle, args=(connectionSocket,)).start(). If you fork, end the child with os._exit(0) as soon as it has sent the answer and closed its socket.",
+    },
+    CauseDef {
+        id: "limit-memory",
+        title: "The server used too much memory, and httplab stopped it",
+        why: "httplab lets a server use 512 MiB of memory, all its processes together. Reading a large file whole (f.read()) for each client, or keeping every request, goes past it.",
+        fix: "Send a file in pieces: read 64 KiB at a time and sendall() each piece, or let connectionSocket.sendfile(f) do it.",
+    },
+    CauseDef {
+        id: "limit-cpu",
+        title: "The server used all its CPU time (an endless loop?), and httplab stopped it",
+        why: "httplab lets a server use 60 s of CPU; one that waits for clients uses almost none. A loop that never waits spins: a while True that goes on after recv() returned b'' (the client closed), or one around a non-blocking socket.",
+        fix: "Let the server wait in accept() and recv() (blocking sockets), and leave the reading loop when recv() returns b''.",
+    },
+    CauseDef {
+        id: "limit-folder",
+        title: "The server wrote too much into its folder, and httplab stopped it",
+        why: "httplab lets a server write 256 MiB into the folder it runs in; this one kept writing (a copy of each request or response, a log that grows without end).",
+        fix: "Do not write files while serving: print() a line per request if you want a log.",
+    },
+    CauseDef {
+        id: "limit-wall",
+        title: "The server ran longer than allowed, and httplab stopped it",
+        why: "A whole check takes a minute or two; this server was still running long after it.",
+        fix: "Look in its output for what it was doing; a server should only wait in accept() and recv() between clients.",
+    },
     CauseDef {
         id: "status-line-prefix",
         title: "Something comes before HTTP/ on the status line",
@@ -120,4 +152,34 @@ pub fn rank(id: &str) -> usize {
         .chain(CLIENT_CAUSES)
         .position(|cause| cause.id == id)
         .unwrap_or(CAUSES.len() + CLIENT_CAUSES.len())
+}
+
+/// The shared cause of a server httplab stopped for going past `limit`.
+pub fn of_limit(limit: crate::supervise::LimitHit) -> &'static str {
+    use crate::supervise::LimitHit;
+    match limit {
+        LimitHit::Processes => "limit-processes",
+        LimitHit::Memory => "limit-memory",
+        LimitHit::Cpu => "limit-cpu",
+        LimitHit::Folder => "limit-folder",
+        LimitHit::Wall => "limit-wall",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::supervise::Limits;
+
+    /// The bounds the limit causes name are the ones `check --run` sets.
+    #[test]
+    fn the_limit_causes_name_the_default_bounds() {
+        let limits = Limits::default();
+        let why = |id: &str| find(id).unwrap().why;
+        let mib = |bytes: u64| format!("{} MiB", bytes >> 20);
+        assert!(why("limit-processes").contains(&format!("{} at once", limits.processes)));
+        assert!(why("limit-memory").contains(&mib(limits.memory_bytes)));
+        assert!(why("limit-cpu").contains(&format!("{} s of CPU", limits.cpu.as_secs())));
+        assert!(why("limit-folder").contains(&mib(limits.folder_bytes)));
+    }
 }

@@ -104,8 +104,9 @@ pub fn diagnose(suite: &Suite) -> Vec<Cause> {
         }
     }
     found.sort_by_key(|cause| {
-        let silence_or_crash =
-            ["reads-until-close", "never-answers", "crash"].contains(&cause.id.as_str());
+        let silence_or_crash = ["reads-until-close", "never-answers", "crash"]
+            .contains(&cause.id.as_str())
+            || cause.id.starts_with("limit-");
         (
             !silence_or_crash,
             cause.part,
@@ -181,18 +182,24 @@ fn own(result: &CheckResult) -> Cause {
 fn crash(suite: &Suite, index: usize, death: &super::suite::Death) -> Cause {
     let result = suite.results.iter().find(|r| r.death == Some(index));
     let trigger = result.and_then(trigger);
-    let mut cause = shared("crash");
+    let mut cause = match death.limit {
+        // Not a crash: httplab stopped it, and the bound says what to change.
+        Some(limit) => shared(causes::of_limit(limit)),
+        None => shared("crash"),
+    };
     let on = match &trigger {
         Some(t) if t.request.is_empty() => "a connection closed without sending a byte".to_string(),
         Some(t) => format!("\"{}\"", first_line(&t.request)),
         None => format!("a request of {}", death.during),
     };
-    cause.title = if death.stderr.is_some() {
-        format!("The server crashed on {on}")
-    } else {
-        format!("The server stopped answering after {on}")
-    };
-    if trigger.as_ref().is_some_and(|t| t.request.is_empty()) {
+    // A bound's title stands: the request it was stopped on is only where the bound was met.
+    if death.limit.is_none() {
+        cause.title = match death.stderr {
+            Some(_) => format!("The server crashed on {on}"),
+            None => format!("The server stopped answering after {on}"),
+        };
+    }
+    if death.limit.is_none() && trigger.as_ref().is_some_and(|t| t.request.is_empty()) {
         cause.why = "A client that connects and closes without a byte (a browser's spare connection) makes recv() return b''; taking that apart (message.split()[1]) raises, and nothing catches it.".into();
         cause.fix = "If recv() returns b'', close that connection and go back to accept(); and handle each connection in try/except Exception.".into();
     }
@@ -208,20 +215,28 @@ fn crash(suite: &Suite, index: usize, death: &super::suite::Death) -> Cause {
             .map(|r| r.check.id)
             .collect();
     }
-    cause.evidence = trigger;
+    // Where a bound was met shows nothing about why: no bytes for it.
+    cause.evidence = trigger.filter(|_| death.limit.is_none());
     let again = match (&death.restart_error, death.restarted) {
         (_, true) => " httplab started it again and went on.".to_string(),
         (Some(error), false) => format!(" httplab could not start it again: {error}."),
         (None, false) => String::new(),
     };
-    cause.detail = Some(match &death.stderr {
-        Some(stderr) if !stderr.trim().is_empty() => format!(
-            "It {}.{again} Its last words (stderr):\n{}",
-            death.how,
-            stderr.trim_end()
+    let stderr = death.stderr.as_deref().map(str::trim_end);
+    let last_words = match stderr {
+        Some(text) if !text.trim().is_empty() => format!(" Its last words (stderr):\n{text}"),
+        _ => String::new(),
+    };
+    cause.detail = Some(match (death.limit, stderr) {
+        (Some(limit), _) => format!(
+            "httplab stopped it during {}: {limit}.{again}{last_words}",
+            death.during
         ),
-        Some(_) => format!("It {}, and wrote nothing to stderr.{again}", death.how),
-        None => format!(
+        (None, Some(_)) if !last_words.is_empty() => {
+            format!("It {}.{again}{last_words}", death.how)
+        }
+        (None, Some(_)) => format!("It {}, and wrote nothing to stderr.{again}", death.how),
+        (None, None) => format!(
             "It {} during {}; run it with `check --run` to see its traceback.",
             death.how, death.during
         ),
@@ -404,6 +419,7 @@ mod tests {
             ),
             restarted: false,
             restart_error: None,
+            limit: None,
         });
         let causes = diagnose(&suite);
         assert_eq!(ids(&causes), ["crash", "bare-lf"], "a crash first");
@@ -416,6 +432,40 @@ mod tests {
             crash.title
         );
         assert!(crash.detail.as_deref().unwrap().contains("IndexError"));
+    }
+
+    #[test]
+    fn a_server_stopped_at_a_bound_is_taught_the_bound_not_a_crash() {
+        let mut dying = result("robust.empty-connection", Verdict::Fail, None);
+        dying.death = Some(0);
+        let mut suite = suite(vec![dying]);
+        suite.deaths.push(Death {
+            during: "robust.empty-connection",
+            how: "was killed by signal 9".into(),
+            stderr: Some(String::new()),
+            restarted: true,
+            restart_error: None,
+            limit: Some(crate::supervise::LimitHit::Processes),
+        });
+        let causes = diagnose(&suite);
+        assert_eq!(ids(&causes), ["limit-processes"]);
+        let stopped = &causes[0];
+        assert_eq!(
+            stopped.title,
+            "The server kept too many processes alive, and httplab stopped it"
+        );
+        assert!(stopped.fix.contains("threading.Thread"), "{}", stopped.fix);
+        assert!(
+            stopped.evidence.is_none(),
+            "where the bound was met teaches nothing"
+        );
+        assert_eq!(
+            stopped.detail.as_deref(),
+            Some(
+                "httplab stopped it during robust.empty-connection: it started more processes \
+                 than allowed (a fork bomb?). httplab started it again and went on."
+            )
+        );
     }
 
     #[test]

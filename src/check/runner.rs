@@ -300,6 +300,7 @@ fn run_one(
             stderr: None,
             restarted: false,
             restart_error: None,
+            limit: None,
         })
     } else {
         None

@@ -271,6 +271,11 @@ impl Watch for StudentServer {
             Some(mark) => self.process.stderr_since(mark),
             None => String::new(),
         };
+        // The watchdog's bounds, and the kernel's CPU bound (SIGXCPU, per process).
+        let limit = self.process.limit_hit().or_else(|| {
+            use std::os::unix::process::ExitStatusExt;
+            (status.signal() == Some(libc::SIGXCPU)).then_some(crate::supervise::LimitHit::Cpu)
+        });
         let restart_error = self.restart().err().map(|error| self.explain(error));
         Some(Death {
             during: check.id,
@@ -278,6 +283,7 @@ impl Watch for StudentServer {
             stderr: Some(stderr),
             restarted: restart_error.is_none(),
             restart_error,
+            limit,
         })
     }
 

@@ -31,6 +31,9 @@ pub struct Death {
     pub restarted: bool,
     /// Why it could not be started again, when it could not.
     pub restart_error: Option<String>,
+    /// The bound httplab stopped it for (too many processes, too much memory...), when it
+    /// did not die by itself.
+    pub limit: Option<crate::supervise::LimitHit>,
 }
 
 /// Why the server never answered the first request.

@@ -83,6 +83,9 @@ struct JsonDeath<'a> {
     how: &'a str,
     stderr: Option<&'a str>,
     restarted: bool,
+    /// The bound httplab stopped it for, when it did not die by itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stopped_for: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -123,6 +126,7 @@ pub fn render(suite: &Suite) -> String {
                 how: &d.how,
                 stderr: d.stderr.as_deref(),
                 restarted: d.restarted,
+                stopped_for: d.limit.map(|limit| limit.to_string()),
             })
             .collect(),
         passed: suite.count(Verdict::Pass),
