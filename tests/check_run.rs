@@ -140,6 +140,46 @@ fn a_server_that_crashes_on_the_png_is_restarted_and_every_check_runs() {
     assert!(left.is_empty(), "left running: {left:?}");
 }
 
+/// A server without a loop around accept() ends with status 0 after each client: that is
+/// the one cause, not a crash on whatever request came next.
+#[test]
+fn a_server_without_a_loop_is_taught_the_loop() {
+    let dir = student_folder("students/no_loop.py");
+    let output = httplab_in(
+        dir.path(),
+        &[
+            "check",
+            "--part",
+            "1",
+            "--run",
+            "python3 server.py {port}",
+            "--json",
+            "report.json",
+        ],
+        Duration::from_secs(90),
+    );
+    let report = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
+            .unwrap();
+    let part_one: Vec<&str> = json["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["part"] != "beyond")
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(part_one, ["exits-after-answering"], "{report}");
+    assert!(
+        report.contains("The server stops after a client: no loop around accept()"),
+        "{report}"
+    );
+    assert!(!report.contains("crashed"), "{report}");
+    let left = left_running(dir.path());
+    assert!(left.is_empty(), "left running: {left:?}");
+}
+
 #[test]
 fn a_fixed_port_that_cannot_be_bound_again_is_explained() {
     // The seed binds without SO_REUSEADDR and closes first: after its crash the port is held

@@ -26,13 +26,19 @@ pub const CAUSES: &[CauseDef] = &[
         fix: "After accept(), recv() the request and send the response on the connection socket that accept() returned (connectionSocket, not serverSocket), then close it.",
     },
     CauseDef {
+        id: "exits-after-answering",
+        title: "The server stops after a client: no loop around accept()",
+        why: "It ended by itself, with exit status 0 and no traceback, while clients were still coming: the program reached its last line (or sys.exit()) after answering. A web server answers one client after another, for as long as it runs.",
+        fix: "Put accept() and everything after it (recv, send, closing connectionSocket) inside a while True: loop. Close serverSocket and exit only after the loop, never inside it.",
+    },
+    // httplab stopped the server for going past one of `check --run`'s bounds
+    // (`Limits::default`; the numbers are tested against it).
+    CauseDef {
         id: "crash",
         title: "The server crashed",
         why: "An exception that nothing catches ends the whole server: every client after it gets 'connection refused'.",
         fix: "Handle each connection in try/except Exception (close it in finally:), so one bad request never stops the accept() loop; then fix the line the traceback names.",
     },
-    // httplab stopped the server for going past one of `check --run`'s bounds
-    // (`Limits::default`; the numbers are tested against it).
     CauseDef {
         id: "limit-processes",
         title: "The server kept too many processes alive, and httplab stopped it",

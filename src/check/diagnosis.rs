@@ -104,8 +104,13 @@ pub fn diagnose(suite: &Suite) -> Vec<Cause> {
         }
     }
     found.sort_by_key(|cause| {
-        let silence_or_crash = ["reads-until-close", "never-answers", "crash"]
-            .contains(&cause.id.as_str())
+        let silence_or_crash = [
+            "reads-until-close",
+            "never-answers",
+            "crash",
+            "exits-after-answering",
+        ]
+        .contains(&cause.id.as_str())
             || cause.id.starts_with("limit-");
         (
             !silence_or_crash,
@@ -182,24 +187,28 @@ fn own(result: &CheckResult) -> Cause {
 fn crash(suite: &Suite, index: usize, death: &super::suite::Death) -> Cause {
     let result = suite.results.iter().find(|r| r.death == Some(index));
     let trigger = result.and_then(trigger);
-    let mut cause = match death.limit {
+    let mut cause = match (death.limit, death.exit_code) {
         // Not a crash: httplab stopped it, and the bound says what to change.
-        Some(limit) => shared(causes::of_limit(limit)),
-        None => shared("crash"),
+        (Some(limit), _) => shared(causes::of_limit(limit)),
+        // Not a crash either: the program reached its end.
+        (None, Some(0)) => shared("exits-after-answering"),
+        (None, _) => shared("crash"),
     };
+    // Whose title is the cause's own, not the request it died on; and whose conversation
+    // at the death teaches nothing.
+    let general = cause.id != "crash";
     let on = match &trigger {
         Some(t) if t.request.is_empty() => "a connection closed without sending a byte".to_string(),
         Some(t) => format!("\"{}\"", first_line(&t.request)),
         None => format!("a request of {}", death.during),
     };
-    // A bound's title stands: the request it was stopped on is only where the bound was met.
-    if death.limit.is_none() {
+    if !general {
         cause.title = match death.stderr {
             Some(_) => format!("The server crashed on {on}"),
             None => format!("The server stopped answering after {on}"),
         };
     }
-    if death.limit.is_none() && trigger.as_ref().is_some_and(|t| t.request.is_empty()) {
+    if !general && trigger.as_ref().is_some_and(|t| t.request.is_empty()) {
         cause.why = "A client that connects and closes without a byte (a browser's spare connection) makes recv() return b''; taking that apart (message.split()[1]) raises, and nothing catches it.".into();
         cause.fix = "If recv() returns b'', close that connection and go back to accept(); and handle each connection in try/except Exception.".into();
     }
@@ -215,8 +224,7 @@ fn crash(suite: &Suite, index: usize, death: &super::suite::Death) -> Cause {
             .map(|r| r.check.id)
             .collect();
     }
-    // Where a bound was met shows nothing about why: no bytes for it.
-    cause.evidence = trigger.filter(|_| death.limit.is_none());
+    cause.evidence = trigger.filter(|_| !general);
     let again = match (&death.restart_error, death.restarted) {
         (_, true) => " httplab started it again and went on.".to_string(),
         (Some(error), false) => format!(" httplab could not start it again: {error}."),
@@ -420,6 +428,7 @@ mod tests {
             restarted: false,
             restart_error: None,
             limit: None,
+            exit_code: None,
         });
         let causes = diagnose(&suite);
         assert_eq!(ids(&causes), ["crash", "bare-lf"], "a crash first");
@@ -446,6 +455,7 @@ mod tests {
             restarted: true,
             restart_error: None,
             limit: Some(crate::supervise::LimitHit::Processes),
+            exit_code: None,
         });
         let causes = diagnose(&suite);
         assert_eq!(ids(&causes), ["limit-processes"]);
@@ -466,6 +476,32 @@ mod tests {
                  than allowed (a fork bomb?). httplab started it again and went on."
             )
         );
+    }
+
+    #[test]
+    fn a_server_that_ends_by_itself_is_taught_the_loop_before_its_crash() {
+        let death = |during: &'static str, code: i32, stderr: &str| Death {
+            during,
+            how: format!("exited with status {code}"),
+            stderr: Some(stderr.into()),
+            restarted: true,
+            restart_error: None,
+            limit: None,
+            exit_code: Some(code),
+        };
+        let mut crashing = result("robust.empty-connection", Verdict::Fail, None);
+        crashing.death = Some(0);
+        let mut ending = result("assignment.get", Verdict::Fail, None);
+        ending.death = Some(1);
+        let mut suite = suite(vec![ending, crashing]);
+        suite
+            .deaths
+            .push(death("robust.empty-connection", 1, "IndexError\n"));
+        suite.deaths.push(death("assignment.get", 0, ""));
+        let causes = diagnose(&suite);
+        assert_eq!(ids(&causes), ["exits-after-answering", "crash"]);
+        assert!(causes[0].fix.contains("while True"), "{}", causes[0].fix);
+        assert!(causes[0].evidence.is_none());
     }
 
     #[test]

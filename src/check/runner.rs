@@ -301,6 +301,7 @@ fn run_one(
             restarted: false,
             restart_error: None,
             limit: None,
+            exit_code: None,
         })
     } else {
         None

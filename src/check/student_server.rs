@@ -284,6 +284,7 @@ impl Watch for StudentServer {
             restarted: restart_error.is_none(),
             restart_error,
             limit,
+            exit_code: status.code(),
         })
     }
 

@@ -34,6 +34,8 @@ pub struct Death {
     /// The bound httplab stopped it for (too many processes, too much memory...), when it
     /// did not die by itself.
     pub limit: Option<crate::supervise::LimitHit>,
+    /// Its exit code, when it ended by itself (0: the program simply reached its end).
+    pub exit_code: Option<i32>,
 }
 
 /// Why the server never answered the first request.
