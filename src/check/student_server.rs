@@ -22,6 +22,9 @@ pub const STARTUP: Duration = Duration::from_secs(10);
 /// After a check that left a request unanswered, how long to wait for the server's exit to
 /// show before deciding it is alive.
 const EXIT_GRACE: Duration = Duration::from_millis(300);
+/// After a check without trouble, how long a server still running may take to go back to
+/// sleep (or to exit) before the next check starts anyway.
+const SETTLE: Duration = Duration::from_millis(200);
 /// The program to run: a shell command, or a program and its arguments; `{port}` anywhere
 /// in it is replaced by the port.
 #[derive(Clone, Debug)]
@@ -299,8 +302,12 @@ impl Watch for StudentServer {
 
 impl StudentServer {
     /// Its exit status, if it has exited; after trouble, waiting a moment for the exit to
-    /// show.
+    /// show; without trouble, waiting until it is back asleep (or has exited), so that one
+    /// ending right after a check is seen now, every time, and not by the next check.
     fn exit_status(&mut self, trouble: bool) -> Option<ExitStatus> {
+        if !trouble && !self.process.settle(self.port, SETTLE) {
+            return None;
+        }
         let deadline = Instant::now() + if trouble { EXIT_GRACE } else { Duration::ZERO };
         loop {
             if let Some(status) = self.process.exit_status() {

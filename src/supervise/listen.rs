@@ -152,6 +152,31 @@ impl Supervised {
         }
     }
 
+    /// Waits, at most `bound`, until the program has exited, or is back waiting for the
+    /// next client: every process of its tree asleep and `port` listened on. After a client
+    /// was answered, a server about to end (no loop around `accept()`: it closes its socket
+    /// and exits) is still running for some milliseconds; without this wait, whether its
+    /// exit is seen before the next client would be a race, and so would the grade.
+    /// Returns whether it exited.
+    pub fn settle(&mut self, port: u16, bound: Duration) -> bool {
+        let deadline = Instant::now() + bound;
+        loop {
+            if self.exit_status().is_some() {
+                return true;
+            }
+            let asleep = self.tree_scan().is_ok_and(|members| {
+                members
+                    .iter()
+                    .all(|e| e.is_zombie() || matches!(e.state, b'S' | b'T' | b't' | b'I'))
+            });
+            let waiting = asleep && procfs::listening_inodes(port).is_ok_and(|l| !l.is_empty());
+            if waiting || Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
     /// The ports the tree listens on (any), to say "it listens on 8080 instead".
     fn listening_elsewhere(&self) -> Vec<u16> {
         let (Ok(sockets), Ok(members)) = (procfs::listening_sockets(), self.tree_scan()) else {
