@@ -274,11 +274,7 @@ impl Watch for StudentServer {
             Some(mark) => self.process.stderr_since(mark),
             None => String::new(),
         };
-        // The watchdog's bounds, and the kernel's CPU bound (SIGXCPU, per process).
-        let limit = self.process.limit_hit().or_else(|| {
-            use std::os::unix::process::ExitStatusExt;
-            (status.signal() == Some(libc::SIGXCPU)).then_some(crate::supervise::LimitHit::Cpu)
-        });
+        let limit = self.process.limit_hit();
         let restart_error = self.restart().err().map(|error| self.explain(error));
         Some(Death {
             during: check.id,

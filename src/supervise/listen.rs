@@ -164,11 +164,9 @@ impl Supervised {
             if self.exit_status().is_some() {
                 return true;
             }
-            let asleep = self.tree_scan().is_ok_and(|members| {
-                members
-                    .iter()
-                    .all(|e| e.is_zombie() || matches!(e.state, b'S' | b'T' | b't' | b'I'))
-            });
+            let asleep = self
+                .tree_scan()
+                .is_ok_and(|members| members.iter().all(|e| e.is_zombie() || e.is_asleep()));
             let waiting = asleep && procfs::listening_inodes(port).is_ok_and(|l| !l.is_empty());
             if waiting || Instant::now() >= deadline {
                 return false;

@@ -35,6 +35,11 @@ impl ProcEntry {
     pub fn is_zombie(&self) -> bool {
         self.state == b'Z' || self.state == b'X'
     }
+
+    /// Waiting, not running: asleep (a server in `accept()`), stopped, or idle.
+    pub fn is_asleep(&self) -> bool {
+        matches!(self.state, b'S' | b'T' | b't' | b'I')
+    }
 }
 
 /// Parses `/proc/PID/stat`. The command name (field 2) may hold spaces and parentheses, so

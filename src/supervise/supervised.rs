@@ -136,9 +136,14 @@ impl Supervised {
         Some(status)
     }
 
-    /// The tree-wide limit the program went past, if the watchdog killed it for one.
+    /// The limit the program went past, if one ended it: the watchdog's tree-wide bounds,
+    /// or the kernel's CPU bound on one process (its leader killed by SIGXCPU).
     pub fn limit_hit(&self) -> Option<LimitHit> {
-        self.tree.limit_hit()
+        use std::os::unix::process::ExitStatusExt;
+        self.tree.limit_hit().or_else(|| {
+            let (status, _) = self.exited?;
+            (status.signal() == Some(libc::SIGXCPU)).then_some(LimitHit::Cpu)
+        })
     }
 
     /// How long since it started.
@@ -199,7 +204,7 @@ impl Supervised {
         let report = ExitReport {
             status: self.exited.map(|(status, _)| status),
             ending,
-            limit: self.tree.limit_hit(),
+            limit: self.limit_hit(),
             run_time: ended_at.duration_since(self.started),
             output: self.output(),
             survivors,
